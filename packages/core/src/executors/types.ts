@@ -1,0 +1,64 @@
+import type { ChunkSnapshot, ExecutorConfig, ExecutorKind } from "../protocol.ts";
+
+/** Events an executor streams while it works. */
+export type ExecutorEvent =
+  | { type: "log"; level: "debug" | "info" | "warn" | "error"; line: string }
+  | { type: "tool"; name: string; status: "started" | "completed" | "failed"; detail?: string }
+  | { type: "tokens"; input: number; output: number };
+
+export interface ExecuteRequest {
+  /** Working directory (worktree or project directory). */
+  cwd: string;
+  /** Full prompt for the agent. */
+  prompt: string;
+  /** The chunk being worked on (the simulated executor reads its directives). */
+  chunk: ChunkSnapshot;
+  /** Hard limit; the executor kills its tree and reports `timedOut` when exceeded. */
+  timeoutMs: number;
+  onEvent: (event: ExecutorEvent) => void;
+}
+
+export interface ExecuteResult {
+  ok: boolean;
+  exitCode: number | null;
+  signal: string | null;
+  timedOut: boolean;
+  aborted: boolean;
+  /** Final assistant text (for the review and the chunk's output summary). */
+  output: string;
+  error: string | null;
+}
+
+/** One running agent invocation. */
+export interface ExecutionHandle {
+  /** Root pid of the agent's process tree, when there is one. */
+  readonly pid: number | undefined;
+  readonly result: Promise<ExecuteResult>;
+  /** Suspend every process of the tree; resolves when all are stopped. */
+  pause(): Promise<void>;
+  /** Continue every process of the tree. */
+  resume(): Promise<void>;
+  /** End the whole tree (SIGTERM, then SIGKILL); resolves when no process is left. */
+  abort(reason: string): Promise<void>;
+}
+
+export interface ReviewRequest {
+  cwd: string;
+  prompt: string;
+  chunk: ChunkSnapshot;
+  timeoutMs: number;
+  onEvent: (event: ExecutorEvent) => void;
+}
+
+export interface Executor {
+  readonly kind: ExecutorKind;
+  /** Human label, e.g. "Simulated (no real agent)". */
+  readonly label: string;
+  execute(req: ExecuteRequest): ExecutionHandle;
+  /** The review runs through the same executor; its `output` must hold the JSON answer. */
+  review(req: ReviewRequest): ExecutionHandle;
+  /** Release long-lived resources (e.g. an `opencode serve` process). Idempotent. */
+  close(): Promise<void>;
+}
+
+export type ExecutorFactory = (config: ExecutorConfig) => Executor;

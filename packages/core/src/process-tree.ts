@@ -1,0 +1,135 @@
+import { readdirSync, readFileSync } from "node:fs";
+
+/**
+ * Process-tree control on Linux by walking /proc. Agents start tools in new sessions and
+ * process groups, so signalling a process group misses them; we walk parent links instead.
+ */
+
+export type ProcTable = Map<number, number[]>; // ppid -> children
+
+/** Reads pid → ppid for every process from /proc/<pid>/stat (field 4 is the parent). */
+export function readProcTable(): ProcTable {
+  const children: ProcTable = new Map();
+  let entries: string[];
+  try {
+    entries = readdirSync("/proc");
+  } catch {
+    return children;
+  }
+  for (const name of entries) {
+    const pid = Number(name);
+    if (!Number.isInteger(pid) || pid <= 0) continue;
+    let stat: string;
+    try {
+      stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    } catch {
+      continue; // exited while we walked
+    }
+    // comm (field 2) may contain spaces and parentheses: parse after the last ')'.
+    const rest = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    const ppid = Number(rest[1]);
+    if (!Number.isInteger(ppid)) continue;
+    const list = children.get(ppid);
+    if (list) list.push(pid);
+    else children.set(ppid, [pid]);
+  }
+  return children;
+}
+
+/** Root first, breadth-first list of `rootPid` and all its descendants. */
+export function descendants(rootPid: number, table: ProcTable = readProcTable()): number[] {
+  const out: number[] = [];
+  const seen = new Set<number>();
+  const queue = [rootPid];
+  while (queue.length > 0) {
+    const pid = queue.shift() as number;
+    if (seen.has(pid)) continue;
+    seen.add(pid);
+    out.push(pid);
+    for (const child of table.get(pid) ?? []) queue.push(child);
+  }
+  return out;
+}
+
+export function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+  } catch {
+    return false;
+  }
+  // A zombie still answers kill(0); treat it as gone.
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    const state = stat.slice(stat.lastIndexOf(")") + 2).split(" ")[0];
+    return state !== "Z" && state !== "X";
+  } catch {
+    return false;
+  }
+}
+
+function tryKill(pid: number, signal: NodeJS.Signals): boolean {
+  try {
+    process.kill(pid, signal);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Suspends the whole tree with SIGSTOP, root first so no parent spawns a new child while we
+ * walk, and walks again until nothing new appears. Returns the stopped pids (root first).
+ */
+export function suspendTree(rootPid: number): number[] {
+  const stopped: number[] = [];
+  const seen = new Set<number>();
+  for (let round = 0; round < 8; round++) {
+    const fresh = descendants(rootPid).filter((p) => !seen.has(p));
+    if (fresh.length === 0) break;
+    for (const pid of fresh) {
+      seen.add(pid);
+      if (tryKill(pid, "SIGSTOP")) stopped.push(pid);
+    }
+  }
+  return stopped;
+}
+
+/** Continues the tree leaves first; `known` adds pids stopped earlier that may have been re-parented. */
+export function resumeTree(rootPid: number, known: readonly number[] = []): void {
+  const pids = new Set([...known, ...descendants(rootPid)]);
+  for (const pid of [...pids].reverse()) tryKill(pid, "SIGCONT");
+}
+
+const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+
+/**
+ * Ends the whole tree: SIGTERM (+SIGCONT so stopped processes handle it), wait up to
+ * `graceMs`, then SIGKILL what remains, and verify by pid. Resolves with the pids that were
+ * signalled; rejects never. `extra` pids (seen earlier) are included even if re-parented.
+ */
+export async function killTree(
+  rootPid: number,
+  opts: { graceMs?: number; extra?: readonly number[] } = {},
+): Promise<number[]> {
+  const graceMs = opts.graceMs ?? 50;
+  const all = new Set<number>(opts.extra ?? []);
+  // Freeze first so nothing forks while we collect the tree.
+  for (const pid of suspendTree(rootPid)) all.add(pid);
+  for (const pid of descendants(rootPid)) all.add(pid);
+  for (const pid of all) {
+    tryKill(pid, "SIGTERM");
+    tryKill(pid, "SIGCONT");
+  }
+  const deadline = Date.now() + graceMs;
+  while (Date.now() < deadline && [...all].some(isAlive)) await sleep(5);
+  for (let round = 0; round < 20; round++) {
+    const alive = [...all].filter(isAlive);
+    if (alive.length === 0) break;
+    for (const pid of alive) {
+      for (const child of descendants(pid)) all.add(child);
+    }
+    for (const pid of all) tryKill(pid, "SIGKILL");
+    await sleep(5);
+  }
+  return [...all];
+}

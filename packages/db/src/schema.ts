@@ -1,0 +1,155 @@
+import { sql } from "drizzle-orm";
+import { index, integer, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
+
+/** All ids are text (UUID v4 unless stated); all times are epoch milliseconds. */
+
+export const SPEC_STATUSES = ["draft", "ready", "running", "completed", "review", "failed"] as const;
+export type SpecStatus = (typeof SPEC_STATUSES)[number];
+
+export const CHUNK_STATUSES = ["pending", "running", "completed", "failed", "cancelled"] as const;
+export type ChunkStatus = (typeof CHUNK_STATUSES)[number];
+
+export const REVIEW_STATUSES = ["pass", "needs_fix", "fail"] as const;
+export type ReviewStatus = (typeof REVIEW_STATUSES)[number];
+
+export const WORKER_STATUSES = ["idle", "running", "paused", "completed", "failed", "stopped"] as const;
+export type WorkerStatus = (typeof WORKER_STATUSES)[number];
+
+export const WORKER_STEPS = ["executing", "reviewing"] as const;
+export type WorkerStep = (typeof WORKER_STEPS)[number];
+
+export const projects = sqliteTable("projects", {
+  id: text("id").primaryKey(),
+  name: text("name").notNull(),
+  directory: text("directory").notNull(),
+  description: text("description"),
+  config: text("config", { mode: "json" }).$type<Record<string, unknown>>().notNull().default({}),
+  createdAt: integer("created_at").notNull(),
+  updatedAt: integer("updated_at").notNull(),
+});
+
+export const specs = sqliteTable(
+  "specs",
+  {
+    id: text("id").primaryKey(),
+    projectId: text("project_id")
+      .notNull()
+      .references(() => projects.id, { onDelete: "cascade" }),
+    title: text("title").notNull(),
+    content: text("content").notNull().default(""),
+    status: text("status", { enum: SPEC_STATUSES }).notNull().default("draft"),
+    branch: text("branch"),
+    createdAt: integer("created_at").notNull(),
+    updatedAt: integer("updated_at").notNull(),
+  },
+  (t) => [index("idx_specs_project").on(t.projectId, t.createdAt)],
+);
+
+export const chunks = sqliteTable(
+  "chunks",
+  {
+    id: text("id").primaryKey(),
+    specId: text("spec_id")
+      .notNull()
+      .references(() => specs.id, { onDelete: "cascade" }),
+    title: text("title").notNull(),
+    description: text("description").notNull().default(""),
+    order: integer("order").notNull(),
+    status: text("status", { enum: CHUNK_STATUSES }).notNull().default("pending"),
+    outputSummary: text("output_summary"),
+    error: text("error"),
+    reviewStatus: text("review_status", { enum: REVIEW_STATUSES }),
+    reviewFeedback: text("review_feedback"),
+    dependencies: text("dependencies", { mode: "json" }).$type<string[]>().notNull().default([]),
+    fixOf: text("fix_of"),
+    commitHash: text("commit_hash"),
+    startedAt: integer("started_at"),
+    completedAt: integer("completed_at"),
+  },
+  (t) => [index("idx_chunks_spec_order").on(t.specId, t.order)],
+);
+
+export const workers = sqliteTable(
+  "workers",
+  {
+    id: text("id").primaryKey(),
+    specId: text("spec_id")
+      .notNull()
+      .references(() => specs.id, { onDelete: "cascade" }),
+    projectId: text("project_id")
+      .notNull()
+      .references(() => projects.id, { onDelete: "cascade" }),
+    status: text("status", { enum: WORKER_STATUSES }).notNull().default("idle"),
+    executor: text("executor").notNull().default("simulated"),
+    currentChunkId: text("current_chunk_id"),
+    currentStep: text("current_step", { enum: WORKER_STEPS }),
+    progressCurrent: integer("progress_current").notNull().default(0),
+    progressTotal: integer("progress_total").notNull().default(0),
+    progressPassed: integer("progress_passed").notNull().default(0),
+    progressFailed: integer("progress_failed").notNull().default(0),
+    workdir: text("workdir"),
+    branch: text("branch"),
+    startedAt: integer("started_at"),
+    finishedAt: integer("finished_at"),
+    error: text("error"),
+    leaseOwner: text("lease_owner"),
+    leaseExpiresAt: integer("lease_expires_at"),
+    createdAt: integer("created_at").notNull(),
+    updatedAt: integer("updated_at").notNull(),
+  },
+  (t) => [index("idx_workers_status").on(t.status), index("idx_workers_spec").on(t.specId)],
+);
+
+export const workerQueue = sqliteTable(
+  "worker_queue",
+  {
+    id: text("id").primaryKey(),
+    specId: text("spec_id")
+      .notNull()
+      .references(() => specs.id, { onDelete: "cascade" }),
+    projectId: text("project_id")
+      .notNull()
+      .references(() => projects.id, { onDelete: "cascade" }),
+    priority: integer("priority").notNull().default(0),
+    addedAt: integer("added_at").notNull(),
+    /** Why the item still waits (no slot, project busy, memory); null when it is next in line. */
+    waitReason: text("wait_reason"),
+  },
+  (t) => [
+    uniqueIndex("uq_queue_spec").on(t.specId),
+    index("idx_queue_priority").on(sql`${t.priority} DESC`, t.addedAt),
+  ],
+);
+
+export const workerEvents = sqliteTable(
+  "worker_events",
+  {
+    id: integer("id").primaryKey({ autoIncrement: true }),
+    workerId: text("worker_id"),
+    specId: text("spec_id"),
+    type: text("type").notNull(),
+    payload: text("payload", { mode: "json" }).$type<Record<string, unknown>>().notNull().default({}),
+    at: integer("at").notNull(),
+  },
+  (t) => [index("idx_events_worker").on(t.workerId, t.id), index("idx_events_at").on(t.at)],
+);
+
+export const settings = sqliteTable("settings", {
+  key: text("key").primaryKey(),
+  value: text("value", { mode: "json" }).$type<unknown>().notNull(),
+  updatedAt: integer("updated_at").notNull(),
+});
+
+export type Project = typeof projects.$inferSelect;
+export type NewProject = typeof projects.$inferInsert;
+export type Spec = typeof specs.$inferSelect;
+export type NewSpec = typeof specs.$inferInsert;
+export type Chunk = typeof chunks.$inferSelect;
+export type NewChunk = typeof chunks.$inferInsert;
+export type WorkerRow = typeof workers.$inferSelect;
+export type NewWorkerRow = typeof workers.$inferInsert;
+export type QueueItem = typeof workerQueue.$inferSelect;
+export type NewQueueItem = typeof workerQueue.$inferInsert;
+export type WorkerEventRow = typeof workerEvents.$inferSelect;
+export type NewWorkerEventRow = typeof workerEvents.$inferInsert;
+export type SettingRow = typeof settings.$inferSelect;
