@@ -8,6 +8,7 @@ export default defineConfig({
     testTimeout: 30_000,
     hookTimeout: 30_000,
     pool: "forks",
+    reporters: ["default", "./scripts/summary-reporter.ts"],
     env: { NODE_OPTIONS: "--conditions=@glm-workers/source" },
   },
 });
