@@ -1,0 +1,42 @@
+import { z } from "zod";
+
+/** Input schemas of the workers/queue/settings API, shared by tRPC, REST and the web forms. */
+
+export const idSchema = z.string().trim().min(1, "id is required").max(200);
+export const prioritySchema = z.number().int().min(-1000).max(1000);
+
+export const startWorkerInput = z.object({
+  specId: idSchema,
+  priority: prioritySchema.optional(),
+});
+export type StartWorkerInput = z.infer<typeof startWorkerInput>;
+
+export const workerIdInput = z.object({ id: idSchema });
+
+export const queueAddInput = startWorkerInput;
+
+export const queuePatchInput = z.object({ priority: prioritySchema });
+
+export const queueReorderInput = z.object({
+  ids: z.array(idSchema).max(10_000),
+});
+
+export const settingsPatchInput = z
+  .object({
+    maxWorkers: z.number().int().min(1).max(64).optional(),
+    queuePaused: z.boolean().optional(),
+  })
+  .refine((v) => v.maxWorkers !== undefined || v.queuePaused !== undefined, {
+    message: "nothing to change: give maxWorkers or queuePaused",
+  });
+
+export const eventsInput = z.object({
+  workerId: idSchema.optional(),
+  /** Resume after this event id (tRPC `lastEventId` / SSE `Last-Event-ID`). */
+  lastEventId: z.string().regex(/^\d+$/, "lastEventId must be a number").nullish(),
+});
+
+export const logsInput = z.object({
+  after: z.coerce.number().int().min(0).default(0),
+  limit: z.coerce.number().int().min(1).max(5000).default(500),
+});
