@@ -14,6 +14,7 @@ import {
   activeWorkerForSpec,
   chunks,
   type Db,
+  eventsAfter,
   getWorkerView,
   heartbeat,
   insertEvents,
@@ -210,6 +211,27 @@ export class Orchestrator {
     const view = await getWorkerView(this.#o.db, id, this.#o.executorLabel);
     if (!view) throw new OrchestratorError("NOT_FOUND", `worker ${id} not found`);
     return view;
+  }
+
+  /** Log and tool events of a worker after `after` (an event id), oldest first. */
+  async logs(workerId: string, after = 0, limit = 500): Promise<WorkerEvent[]> {
+    await this.getWorker(workerId);
+    return eventsAfter(this.#o.db, after, { workerId, types: ["log", "tool"], limit });
+  }
+
+  /** The newest `limit` log/tool events of a worker, oldest first (for a log tail). */
+  async logTail(workerId: string, limit = 200): Promise<WorkerEvent[]> {
+    await this.getWorker(workerId);
+    const rows = await eventsAfter(this.#o.db, 0, { workerId, types: ["log", "tool"], limit, newestFirst: true });
+    return rows.reverse();
+  }
+
+  get db(): Db {
+    return this.#o.db;
+  }
+
+  get bus(): EventBus {
+    return this.#o.bus;
   }
 
   listQueue(): Promise<QueueItemView[]> {

@@ -38,7 +38,7 @@ export async function insertEvents(tx: Db, events: NewEvent[]): Promise<WorkerEv
 export async function eventsAfter(
   db: Db,
   lastId: number,
-  opts: { workerId?: string; types?: readonly string[]; limit?: number } = {},
+  opts: { workerId?: string; types?: readonly string[]; limit?: number; newestFirst?: boolean } = {},
 ): Promise<WorkerEvent[]> {
   const conds = [gt(workerEvents.id, lastId)];
   if (opts.workerId) conds.push(eq(workerEvents.workerId, opts.workerId));
@@ -47,7 +47,7 @@ export async function eventsAfter(
     .select()
     .from(workerEvents)
     .where(and(...conds))
-    .orderBy(asc(workerEvents.id))
+    .orderBy(opts.newestFirst ? desc(workerEvents.id) : asc(workerEvents.id))
     .limit(opts.limit ?? 1000);
   return rows.map((r) => ({ ...r, type: r.type as WorkerEventType }));
 }

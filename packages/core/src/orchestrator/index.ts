@@ -1,0 +1,6 @@
+export * from "./admission.ts";
+export * from "./bus.ts";
+export * from "./inputs.ts";
+export * from "./orchestrator.ts";
+export * from "./stream.ts";
+export * from "./types.ts";
