@@ -3,7 +3,14 @@ import { index, integer, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqli
 
 /** All ids are text (UUID v4 unless stated); all times are epoch milliseconds. */
 
-export const SPEC_STATUSES = ["draft", "ready", "running", "completed", "review", "failed"] as const;
+export const SPEC_STATUSES = [
+  "draft",
+  "ready",
+  "running",
+  "completed",
+  "review",
+  "failed",
+] as const;
 export type SpecStatus = (typeof SPEC_STATUSES)[number];
 
 export const CHUNK_STATUSES = ["pending", "running", "completed", "failed", "cancelled"] as const;
@@ -12,7 +19,14 @@ export type ChunkStatus = (typeof CHUNK_STATUSES)[number];
 export const REVIEW_STATUSES = ["pass", "needs_fix", "fail"] as const;
 export type ReviewStatus = (typeof REVIEW_STATUSES)[number];
 
-export const WORKER_STATUSES = ["idle", "running", "paused", "completed", "failed", "stopped"] as const;
+export const WORKER_STATUSES = [
+  "idle",
+  "running",
+  "paused",
+  "completed",
+  "failed",
+  "stopped",
+] as const;
 export type WorkerStatus = (typeof WORKER_STATUSES)[number];
 
 export const WORKER_STEPS = ["executing", "reviewing"] as const;
@@ -117,7 +131,7 @@ export const workerQueue = sqliteTable(
   },
   (t) => [
     uniqueIndex("uq_queue_spec").on(t.specId),
-    index("idx_queue_priority").on(sql`${t.priority} DESC`, t.addedAt),
+    index("idx_queue_priority").on(sql`${t.priority} DESC`, sql`${t.addedAt} ASC`),
   ],
 );
 
@@ -128,7 +142,10 @@ export const workerEvents = sqliteTable(
     workerId: text("worker_id"),
     specId: text("spec_id"),
     type: text("type").notNull(),
-    payload: text("payload", { mode: "json" }).$type<Record<string, unknown>>().notNull().default({}),
+    payload: text("payload", { mode: "json" })
+      .$type<Record<string, unknown>>()
+      .notNull()
+      .default({}),
     at: integer("at").notNull(),
   },
   (t) => [index("idx_events_worker").on(t.workerId, t.id), index("idx_events_at").on(t.at)],
