@@ -32,7 +32,9 @@ export interface AdmissionState {
   byProject: Map<string, number>;
 }
 
-export type Decision = { ok: true } | { ok: false; reason: Exclude<WaitReason, null>; detail: string };
+export type Decision =
+  | { ok: true }
+  | { ok: false; reason: Exclude<WaitReason, null>; detail: string };
 
 /** Is `directory` the top of (or inside) a git work tree? Cheap check, no subprocess. */
 export function looksLikeGitRepo(directory: string): boolean {
@@ -58,7 +60,9 @@ export function decide(
       detail: `all worker slots in use (${state.active}/${opts.maxWorkers})`,
     };
   }
-  const limit = looksLikeGitRepo(project.directory) ? opts.perGitProjectLimit : opts.perProjectLimit;
+  const limit = looksLikeGitRepo(project.directory)
+    ? opts.perGitProjectLimit
+    : opts.perProjectLimit;
   const running = state.byProject.get(project.id) ?? 0;
   if (running >= limit) {
     return {

@@ -1,10 +1,18 @@
 import { randomUUID } from "node:crypto";
 import { hostname } from "node:os";
+import type { DrizzleDb } from "@glm-workers/db/client";
+import { createWorkersRepository } from "@glm-workers/db/repositories";
 import { settings } from "@glm-workers/db/schema";
 import { and, asc, count, desc, eq, inArray } from "drizzle-orm";
 import { coerceError, OrchestratorError } from "../errors.ts";
 import { isAlive } from "../process-tree.ts";
-import type { ExecutorConfig, ExecutorKind, RunResult, RunSnapshot, ThreadToMain } from "../protocol.ts";
+import type {
+  ExecutorConfig,
+  ExecutorKind,
+  RunResult,
+  RunSnapshot,
+  ThreadToMain,
+} from "../protocol.ts";
 import { type AdmissionOptions, availableMemory, decide } from "./admission.ts";
 import type { EventBus } from "./bus.ts";
 import { reorderPriorities } from "./queue-order.ts";
@@ -16,7 +24,6 @@ import {
   type Db,
   eventsAfter,
   getWorkerView,
-  heartbeat,
   insertEvents,
   joinReason,
   listQueueViews,
@@ -30,9 +37,9 @@ import {
   specs,
   trimEvents,
   updateWorker,
+  type WriteFn,
   workerQueue,
   workers,
-  type WriteFn,
 } from "./store.ts";
 import type {
   OrchestratorSnapshot,
@@ -55,7 +62,7 @@ export interface RunLauncher {
 }
 
 export interface OrchestratorOptions {
-  db: Db;
+  db: DrizzleDb;
   write: WriteFn;
   pool: RunLauncher;
   bus: EventBus;
@@ -101,6 +108,7 @@ export class Orchestrator {
     log: NonNullable<OrchestratorOptions["log"]>;
   };
   readonly #active = new Map<string, Active>();
+  readonly #workersRepo: ReturnType<typeof createWorkersRepository>;
   #maxWorkers: number;
   #queuePaused = false;
   #pumpRequested = false;
@@ -126,6 +134,7 @@ export class Orchestrator {
       worktreeRoot: options.worktreeRoot ?? null,
     };
     this.#maxWorkers = options.maxWorkers;
+    this.#workersRepo = createWorkersRepository({ db: options.db, write: options.write });
   }
 
   get maxWorkers(): number {
@@ -179,10 +188,9 @@ export class Orchestrator {
       void Promise.resolve(a.handle?.abort("server shutting down")).catch(() => {});
     }
     if (!opts.force) {
-      await withTimeout(
-        Promise.all(list.map((a) => a.finished)),
-        opts.timeoutMs ?? 10_000,
-      ).catch(() => {});
+      await withTimeout(Promise.all(list.map((a) => a.finished)), opts.timeoutMs ?? 10_000).catch(
+        () => {},
+      );
     }
     await this.#o.pool.close({ force: opts.force ?? false }).catch(() => {});
     await this.#pumping?.catch(() => {});
@@ -196,13 +204,22 @@ export class Orchestrator {
 
   async snapshot(): Promise<OrchestratorSnapshot> {
     const [workersList, queue] = await Promise.all([this.listWorkers(), this.listQueue()]);
-    return { workers: workersList, activeCount: this.activeCount, maxWorkers: this.#maxWorkers, queue };
+    return {
+      workers: workersList,
+      activeCount: this.activeCount,
+      maxWorkers: this.#maxWorkers,
+      queue,
+    };
   }
 
   async listWorkers(opts: { recent?: number } = {}): Promise<WorkerView[]> {
     const views = await listWorkerViews(this.#o.db, this.#o.executorLabel, opts);
     // live views are fresher than the rows for running workers
-    return views.map((v) => (this.#active.get(v.id)?.sink.view ? { ...this.#active.get(v.id)?.sink.view, ...pickFresh(v) } as WorkerView : v));
+    return views.map((v) =>
+      this.#active.get(v.id)?.sink.view
+        ? ({ ...this.#active.get(v.id)?.sink.view, ...pickFresh(v) } as WorkerView)
+        : v,
+    );
   }
 
   async getWorker(id: string): Promise<WorkerView> {
@@ -222,7 +239,12 @@ export class Orchestrator {
   /** The newest `limit` log/tool events of a worker, oldest first (for a log tail). */
   async logTail(workerId: string, limit = 200): Promise<WorkerEvent[]> {
     await this.getWorker(workerId);
-    const rows = await eventsAfter(this.#o.db, 0, { workerId, types: ["log", "tool"], limit, newestFirst: true });
+    const rows = await eventsAfter(this.#o.db, 0, {
+      workerId,
+      types: ["log", "tool"],
+      limit,
+      newestFirst: true,
+    });
     return rows.reverse();
   }
 
@@ -273,7 +295,10 @@ export class Orchestrator {
     await this.#o.write(async (tx) => {
       const running = await activeWorkerForSpec(tx, specId);
       if (running) {
-        throw new OrchestratorError("CONFLICT", `spec is already ${running.status} (worker ${running.id})`);
+        throw new OrchestratorError(
+          "CONFLICT",
+          `spec is already ${running.status} (worker ${running.id})`,
+        );
       }
       if (await queueItemForSpec(tx, specId)) {
         throw new OrchestratorError("CONFLICT", "spec is already queued");
@@ -348,7 +373,8 @@ export class Orchestrator {
       if (started) byProject.set(item.projectId, (byProject.get(item.projectId) ?? 0) + 1);
     }
     const changed = queue.filter(
-      (q) => reasons.has(q.id) && (reasons.get(q.id) ?? null) !== joinReason(q.waitReason, q.waitDetail),
+      (q) =>
+        reasons.has(q.id) && (reasons.get(q.id) ?? null) !== joinReason(q.waitReason, q.waitDetail),
     );
     if (changed.length > 0) {
       await this.#o.write(async (tx) => {
@@ -376,8 +402,13 @@ export class Orchestrator {
       await tx
         .update(chunks)
         .set({ status: "pending", error: null, startedAt: null, completedAt: null })
-        .where(and(eq(chunks.specId, item.specId), inArray(chunks.status, ["failed", "cancelled"])));
-      const [total] = await tx.select({ n: count() }).from(chunks).where(eq(chunks.specId, item.specId));
+        .where(
+          and(eq(chunks.specId, item.specId), inArray(chunks.status, ["failed", "cancelled"])),
+        );
+      const [total] = await tx
+        .select({ n: count() })
+        .from(chunks)
+        .where(eq(chunks.specId, item.specId));
       await tx.insert(workers).values({
         id: workerId,
         specId: item.specId,
@@ -391,7 +422,10 @@ export class Orchestrator {
         leaseOwner: this.owner,
         leaseExpiresAt: now + this.#o.leaseMs,
       });
-      await tx.update(specs).set({ status: "running", updatedAt: now }).where(eq(specs.id, item.specId));
+      await tx
+        .update(specs)
+        .set({ status: "running", updatedAt: now })
+        .where(eq(specs.id, item.specId));
       return true;
     });
     await this.#queueChanged();
@@ -418,11 +452,23 @@ export class Orchestrator {
       return;
     }
     view.status = opts.startPaused ? "paused" : "running";
-    const active = this.#track(view, inputs.chunks.map((c) => [c.id, c.title] as [string, string]));
+    const active = this.#track(
+      view,
+      inputs.chunks.map((c) => [c.id, c.title] as [string, string]),
+    );
     const snapshot: RunSnapshot = {
       workerId: row.id,
-      project: { id: inputs.project.id, name: inputs.project.name, directory: inputs.project.directory },
-      spec: { id: inputs.spec.id, title: inputs.spec.title, content: inputs.spec.content, branch: inputs.spec.branch },
+      project: {
+        id: inputs.project.id,
+        name: inputs.project.name,
+        directory: inputs.project.directory,
+      },
+      spec: {
+        id: inputs.spec.id,
+        title: inputs.spec.title,
+        content: inputs.spec.content,
+        branch: inputs.spec.branch,
+      },
       chunks: inputs.chunks,
       executor: this.#o.executor,
       options: {
@@ -436,7 +482,12 @@ export class Orchestrator {
     };
     const type = opts.reason === "started" ? "worker_started" : "worker_resumed";
     const events: NewEvent[] = [
-      { workerId: row.id, specId: row.specId, type, payload: { worker: { ...view }, reason: opts.reason } },
+      {
+        workerId: row.id,
+        specId: row.specId,
+        type,
+        payload: { worker: { ...view }, reason: opts.reason },
+      },
     ];
     const published = await this.#o.write(async (tx) => {
       await updateWorker(tx, row.id, {
@@ -453,13 +504,22 @@ export class Orchestrator {
     try {
       handle = this.#o.pool.start(snapshot, { onMessage: (msg) => active.sink.push(msg) });
     } catch (err) {
-      this.#settle(row.id, active, { outcome: "failed", error: `could not start the run: ${coerceError(err).message}`, progress: view.progress });
+      this.#settle(row.id, active, {
+        outcome: "failed",
+        error: `could not start the run: ${coerceError(err).message}`,
+        progress: view.progress,
+      });
       return;
     }
     active.handle = handle;
     handle.result.then(
       (result) => this.#settle(row.id, active, result),
-      (err) => this.#settle(row.id, active, { outcome: "failed", error: coerceError(err).message, progress: view.progress }),
+      (err) =>
+        this.#settle(row.id, active, {
+          outcome: "failed",
+          error: coerceError(err).message,
+          progress: view.progress,
+        }),
     );
   }
 
@@ -491,7 +551,9 @@ export class Orchestrator {
 
   #settle(workerId: string, active: Active, result: RunResult): void {
     void this.#finish(workerId, active, result)
-      .catch((err) => this.#o.log("error", `finishing worker ${workerId} failed: ${coerceError(err).message}`))
+      .catch((err) =>
+        this.#o.log("error", `finishing worker ${workerId} failed: ${coerceError(err).message}`),
+      )
       .finally(() => {
         (active as Active & { resolveFinished?: () => void }).resolveFinished?.();
         void this.pump();
@@ -517,13 +579,17 @@ export class Orchestrator {
         : result.outcome === "completed"
           ? "completed"
           : "failed";
-    const specStatus = status === "completed" ? "completed" : status === "failed" ? "failed" : "ready";
+    const specStatus =
+      status === "completed" ? "completed" : status === "failed" ? "failed" : "ready";
     const error = status === "failed" ? (result.error ?? "the run failed") : null;
     view.status = status;
     view.finishedAt = now;
     view.error = error;
     view.currentStep = null;
-    view.progress = { ...result.progress, total: Math.max(result.progress.total, view.progress.total) };
+    view.progress = {
+      ...result.progress,
+      total: Math.max(result.progress.total, view.progress.total),
+    };
     const events = await this.#o.write(async (tx) => {
       await resetRunningChunks(tx, view.specId);
       await updateWorker(tx, workerId, {
@@ -538,9 +604,17 @@ export class Orchestrator {
         progressPassed: view.progress.passed,
         progressFailed: view.progress.failed,
       });
-      await tx.update(specs).set({ status: specStatus, updatedAt: now }).where(eq(specs.id, view.specId));
+      await tx
+        .update(specs)
+        .set({ status: specStatus, updatedAt: now })
+        .where(eq(specs.id, view.specId));
       return insertEvents(tx, [
-        { workerId, specId: view.specId, type: `worker_${status}`, payload: { worker: { ...view } } },
+        {
+          workerId,
+          specId: view.specId,
+          type: `worker_${status}`,
+          payload: { worker: { ...view } },
+        },
       ]);
     });
     this.#publish(events);
@@ -550,7 +624,13 @@ export class Orchestrator {
   async #markFailed(workerId: string, specId: string, error: string): Promise<void> {
     const now = Date.now();
     const events = await this.#o.write(async (tx) => {
-      await updateWorker(tx, workerId, { status: "failed", error, finishedAt: now, leaseOwner: null, leaseExpiresAt: null });
+      await updateWorker(tx, workerId, {
+        status: "failed",
+        error,
+        finishedAt: now,
+        leaseOwner: null,
+        leaseExpiresAt: null,
+      });
       await tx.update(specs).set({ status: "failed", updatedAt: now }).where(eq(specs.id, specId));
       return insertEvents(tx, [{ workerId, specId, type: "worker_failed", payload: { error } }]);
     });
@@ -566,7 +646,11 @@ export class Orchestrator {
     if (active.sink.view.status === "paused") return { ...active.sink.view };
     if (!active.handle) throw new OrchestratorError("CONFLICT", "worker is starting; try again");
     await active.handle.pause();
-    await this.#waitFor(active, () => active.sink.view.status === "paused" || !this.#active.has(workerId), "pause");
+    await this.#waitFor(
+      active,
+      () => active.sink.view.status === "paused" || !this.#active.has(workerId),
+      "pause",
+    );
     return this.getWorker(workerId);
   }
 
@@ -584,7 +668,11 @@ export class Orchestrator {
       return this.getWorker(workerId);
     }
     await active.handle.resume();
-    await this.#waitFor(active, () => active.sink.view.status === "running" || !this.#active.has(workerId), "resume");
+    await this.#waitFor(
+      active,
+      () => active.sink.view.status === "running" || !this.#active.has(workerId),
+      "resume",
+    );
     return this.getWorker(workerId);
   }
 
@@ -597,14 +685,20 @@ export class Orchestrator {
       await active.handle.abort(reason);
       await active.finished;
     } else {
-      this.#settle(workerId, active, { outcome: "aborted", error: null, progress: active.sink.view.progress });
+      this.#settle(workerId, active, {
+        outcome: "aborted",
+        error: null,
+        progress: active.sink.view.progress,
+      });
       await active.finished;
     }
     return this.getWorker(workerId);
   }
 
   async pauseAll(): Promise<WorkerView[]> {
-    const ids = [...this.#active.entries()].filter(([, a]) => a.sink.view.status === "running").map(([id]) => id);
+    const ids = [...this.#active.entries()]
+      .filter(([, a]) => a.sink.view.status === "running")
+      .map(([id]) => id);
     const settled = await Promise.allSettled(ids.map((id) => this.pause(id)));
     return settled.flatMap((s) => (s.status === "fulfilled" ? [s.value] : []));
   }
@@ -628,7 +722,9 @@ export class Orchestrator {
     await new Promise<void>((resolve, reject) => {
       const timer = setTimeout(() => {
         off();
-        reject(new OrchestratorError("UNAVAILABLE", `the worker did not acknowledge ${what} in time`));
+        reject(
+          new OrchestratorError("UNAVAILABLE", `the worker did not acknowledge ${what} in time`),
+        );
       }, this.#o.ackTimeoutMs);
       const off = active.sink.onChange(() => {
         if (!done()) return;
@@ -647,8 +743,11 @@ export class Orchestrator {
   // ---- queue management --------------------------------------------------------
 
   async removeFromQueue(id: string): Promise<void> {
-    const removed = await this.#o.write((tx) => tx.delete(workerQueue).where(eq(workerQueue.id, id)).returning());
-    if (removed.length === 0) throw new OrchestratorError("NOT_FOUND", `queue item ${id} not found`);
+    const removed = await this.#o.write((tx) =>
+      tx.delete(workerQueue).where(eq(workerQueue.id, id)).returning(),
+    );
+    if (removed.length === 0)
+      throw new OrchestratorError("NOT_FOUND", `queue item ${id} not found`);
     await this.#queueChanged();
   }
 
@@ -656,7 +755,8 @@ export class Orchestrator {
     const updated = await this.#o.write((tx) =>
       tx.update(workerQueue).set({ priority }).where(eq(workerQueue.id, id)).returning(),
     );
-    if (updated.length === 0) throw new OrchestratorError("NOT_FOUND", `queue item ${id} not found`);
+    if (updated.length === 0)
+      throw new OrchestratorError("NOT_FOUND", `queue item ${id} not found`);
     await this.#queueChanged();
     void this.pump();
     return this.getQueueItem(id);
@@ -670,7 +770,11 @@ export class Orchestrator {
         .from(workerQueue)
         .orderBy(desc(workerQueue.priority), asc(workerQueue.addedAt));
       const known = new Set(rows.map((r) => r.id));
-      if (ids.length !== rows.length || new Set(ids).size !== ids.length || !ids.every((id) => known.has(id))) {
+      if (
+        ids.length !== rows.length ||
+        new Set(ids).size !== ids.length ||
+        !ids.every((id) => known.has(id))
+      ) {
         throw new OrchestratorError(
           "BAD_REQUEST",
           `ids must list every queued item exactly once (${rows.length} queued, ${ids.length} given)`,
@@ -678,7 +782,10 @@ export class Orchestrator {
       }
       const next = reorderPriorities(rows, ids);
       for (const r of next) {
-        await tx.update(workerQueue).set({ priority: r.priority, addedAt: r.addedAt }).where(eq(workerQueue.id, r.id));
+        await tx
+          .update(workerQueue)
+          .set({ priority: r.priority, addedAt: r.addedAt })
+          .where(eq(workerQueue.id, r.id));
       }
     });
     await this.#queueChanged();
@@ -696,7 +803,10 @@ export class Orchestrator {
 
   async setMaxWorkers(n: number): Promise<number> {
     if (!Number.isInteger(n) || n < 1 || n > MAX_WORKERS_LIMIT) {
-      throw new OrchestratorError("BAD_REQUEST", `maxWorkers must be an integer from 1 to ${MAX_WORKERS_LIMIT}`);
+      throw new OrchestratorError(
+        "BAD_REQUEST",
+        `maxWorkers must be an integer from 1 to ${MAX_WORKERS_LIMIT}`,
+      );
     }
     this.#maxWorkers = n;
     await this.#saveSetting(SETTING_MAX_WORKERS, n);
@@ -711,7 +821,9 @@ export class Orchestrator {
         .insert(settings)
         .values({ key, value, updatedAt: now })
         .onConflictDoUpdate({ target: settings.key, set: { value, updatedAt: now } });
-      return insertEvents(tx, [{ workerId: null, specId: null, type: "settings_updated", payload: { key, value } }]);
+      return insertEvents(tx, [
+        { workerId: null, specId: null, type: "settings_updated", payload: { key, value } },
+      ]);
     });
     this.#publish(events);
   }
@@ -720,7 +832,12 @@ export class Orchestrator {
     const queue = await this.listQueue();
     const events = await this.#o.write((tx) =>
       insertEvents(tx, [
-        { workerId: null, specId: null, type: "queue_updated", payload: { queue, paused: this.#queuePaused } },
+        {
+          workerId: null,
+          specId: null,
+          type: "queue_updated",
+          payload: { queue, paused: this.#queuePaused },
+        },
       ]),
     );
     this.#publish(events);
@@ -731,9 +848,12 @@ export class Orchestrator {
   async #recover(): Promise<void> {
     const now = Date.now();
     const rows = await recoverableWorkers(this.#o.db, this.owner, now);
-    const candidates = (await this.#o.db.select().from(workers).where(inArray(workers.status, [...ACTIVE_STATUSES]))).filter(
-      (r) => !rows.some((x) => x.id === r.id) && ownerIsDead(r.leaseOwner),
-    );
+    const candidates = (
+      await this.#o.db
+        .select()
+        .from(workers)
+        .where(inArray(workers.status, [...ACTIVE_STATUSES]))
+    ).filter((r) => !rows.some((x) => x.id === r.id) && ownerIsDead(r.leaseOwner));
     for (const row of [...rows, ...candidates]) {
       if (this.#active.has(row.id)) continue;
       await this.#o.write((tx) => resetRunningChunks(tx, row.specId));
@@ -743,7 +863,11 @@ export class Orchestrator {
         view.currentStep = null;
         this.#track(view, []);
         await this.#o.write((tx) =>
-          updateWorker(tx, row.id, { leaseOwner: this.owner, leaseExpiresAt: now + this.#o.leaseMs, currentStep: null }),
+          updateWorker(tx, row.id, {
+            leaseOwner: this.owner,
+            leaseExpiresAt: now + this.#o.leaseMs,
+            currentStep: null,
+          }),
         );
         this.#o.log("info", `worker ${row.id} stays paused after restart`);
       } else {
@@ -757,7 +881,7 @@ export class Orchestrator {
     if (this.#closing) return;
     try {
       const ids = [...this.#active.keys()];
-      await this.#o.write((tx) => heartbeat(tx, ids, this.owner, Date.now() + this.#o.leaseMs));
+      await this.#workersRepo.heartbeat(ids, this.owner, Date.now() + this.#o.leaseMs);
     } catch (err) {
       this.#o.log("warn", `lease heartbeat failed: ${coerceError(err).message}`);
     }

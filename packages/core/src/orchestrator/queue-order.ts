@@ -19,5 +19,9 @@ export function reorderPriorities(
     priorities[i] = Math.max(priorities[i] as number, priorities[i + 1] as number);
   }
   const base = Math.min(...rows.map((r) => r.addedAt));
-  return ordered.map((r, i) => ({ id: r.id, priority: priorities[i] as number, addedAt: base + i }));
+  return ordered.map((r, i) => ({
+    id: r.id,
+    priority: priorities[i] as number,
+    addedAt: base + i,
+  }));
 }

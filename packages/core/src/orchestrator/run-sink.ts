@@ -1,10 +1,10 @@
+import type { WriteTx } from "@glm-workers/db/client";
 import { eq } from "drizzle-orm";
 import type { ThreadToMain } from "../protocol.ts";
 import {
   applyChunkPatch,
-  type Db,
-  type NewEvent,
   insertEvents,
+  type NewEvent,
   progressPatch,
   specs,
   updateWorker,
@@ -73,7 +73,7 @@ export class RunSink {
   async #persist(batch: ThreadToMain[]): Promise<void> {
     const view = this.view;
     const patch: WorkerPatch = {};
-    const ops: Array<(tx: Db) => Promise<void>> = [];
+    const ops: Array<(tx: WriteTx) => Promise<void>> = [];
     const events: NewEvent[] = [];
     let progressChanged = false;
     const ids = { workerId: view.id, specId: view.specId };

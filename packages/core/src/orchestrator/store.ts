@@ -1,15 +1,28 @@
+import type { WriteTx } from "@glm-workers/db/client";
+import {
+  insertEvents as dbInsertEvents,
+  resetRunningChunks as dbResetRunningChunks,
+  trimEvents as dbTrimEvents,
+} from "@glm-workers/db/repositories";
 import * as schema from "@glm-workers/db/schema";
+import type { ResultSet } from "@libsql/client";
 import { and, asc, desc, eq, gt, inArray, isNull, lt, or, sql } from "drizzle-orm";
 import type { BaseSQLiteDatabase } from "drizzle-orm/sqlite-core";
 import type { ChunkPatch, ChunkSnapshot, ExecutorKind, Progress } from "../protocol.ts";
-import type { QueueItemView, WaitReason, WorkerEvent, WorkerEventType, WorkerView } from "./types.ts";
+import type {
+  QueueItemView,
+  WaitReason,
+  WorkerEvent,
+  WorkerEventType,
+  WorkerView,
+} from "./types.ts";
 
 const { chunks, projects, specs, workerEvents, workerQueue, workers } = schema;
 
 /** A drizzle database or transaction over our schema (libsql, async). */
-export type Db = BaseSQLiteDatabase<"async", unknown, typeof schema>;
-/** The single group-committing writer of the db package. */
-export type WriteFn = <T>(fn: (tx: Db) => Promise<T>) => Promise<T>;
+export type Db = BaseSQLiteDatabase<"async", ResultSet, typeof schema>;
+/** The single group-committing writer of the db package (`Database.write`). */
+export type WriteFn = <T>(fn: (tx: WriteTx) => Promise<T>) => Promise<T>;
 
 export const ACTIVE_STATUSES = ["idle", "running", "paused"] as const;
 
@@ -21,24 +34,20 @@ export interface NewEvent {
   at?: number;
 }
 
-export async function insertEvents(tx: Db, events: NewEvent[]): Promise<WorkerEvent[]> {
-  if (events.length === 0) return [];
-  const now = Date.now();
-  const rows = events.map((e) => ({
-    workerId: e.workerId,
-    specId: e.specId,
-    type: e.type,
-    payload: e.payload,
-    at: e.at ?? now,
-  }));
-  const inserted = await tx.insert(workerEvents).values(rows).returning();
-  return inserted.map((r) => ({ ...r, type: r.type as WorkerEventType }));
+export async function insertEvents(tx: WriteTx, events: NewEvent[]): Promise<WorkerEvent[]> {
+  const rows = await dbInsertEvents(tx, events);
+  return rows.map((r) => ({ ...r, type: r.type as WorkerEventType }));
 }
 
 export async function eventsAfter(
   db: Db,
   lastId: number,
-  opts: { workerId?: string; types?: readonly string[]; limit?: number; newestFirst?: boolean } = {},
+  opts: {
+    workerId?: string;
+    types?: readonly string[];
+    limit?: number;
+    newestFirst?: boolean;
+  } = {},
 ): Promise<WorkerEvent[]> {
   const conds = [gt(workerEvents.id, lastId)];
   if (opts.workerId) conds.push(eq(workerEvents.workerId, opts.workerId));
@@ -52,20 +61,9 @@ export async function eventsAfter(
   return rows.map((r) => ({ ...r, type: r.type as WorkerEventType }));
 }
 
-/** Removes events older than `olderThan` (epoch ms), keeping at least the newest `keepLast`. */
-export async function trimEvents(tx: Db, olderThan: number, keepLast: number): Promise<number> {
-  const [edge] = await tx
-    .select({ id: workerEvents.id })
-    .from(workerEvents)
-    .orderBy(desc(workerEvents.id))
-    .limit(1)
-    .offset(keepLast);
-  if (!edge) return 0;
-  const removed = await tx
-    .delete(workerEvents)
-    .where(and(lt(workerEvents.at, olderThan), sql`${workerEvents.id} <= ${edge.id}`))
-    .returning({ id: workerEvents.id });
-  return removed.length;
+/** Removes events older than `olderThan` ms, keeping at least the newest `keepLast`. */
+export function trimEvents(tx: WriteTx, olderThanMs: number, keepLast: number): Promise<number> {
+  return dbTrimEvents(tx, { olderThanMs, keepLast });
 }
 
 // ---- views ----------------------------------------------------------------
@@ -216,7 +214,7 @@ export async function loadRunInputs(db: Db, specId: string) {
 // ---- chunk + worker writes -------------------------------------------------
 
 export async function applyChunkPatch(
-  tx: Db,
+  tx: WriteTx,
   specId: string,
   patch: ChunkPatch,
   inserted: boolean,
@@ -260,16 +258,13 @@ export async function applyChunkPatch(
 }
 
 /** Chunks left `running` by a run that is gone go back to `pending`. */
-export async function resetRunningChunks(tx: Db, specId: string): Promise<void> {
-  await tx
-    .update(chunks)
-    .set({ status: "pending", startedAt: null })
-    .where(and(eq(chunks.specId, specId), eq(chunks.status, "running")));
+export async function resetRunningChunks(tx: WriteTx, specId: string): Promise<void> {
+  await dbResetRunningChunks(tx, specId);
 }
 
 export type WorkerPatch = Partial<Omit<typeof workers.$inferInsert, "id">>;
 
-export async function updateWorker(tx: Db, id: string, patch: WorkerPatch): Promise<void> {
+export async function updateWorker(tx: WriteTx, id: string, patch: WorkerPatch): Promise<void> {
   await tx
     .update(workers)
     .set({ ...patch, updatedAt: Date.now() })
@@ -325,14 +320,6 @@ export async function recoverableWorkers(db: Db, owner: string, now: number) {
       ),
     )
     .orderBy(asc(workers.createdAt));
-}
-
-export async function heartbeat(tx: Db, ids: string[], owner: string, expiresAt: number) {
-  if (ids.length === 0) return;
-  await tx
-    .update(workers)
-    .set({ leaseOwner: owner, leaseExpiresAt: expiresAt })
-    .where(inArray(workers.id, ids));
 }
 
 export { chunks, projects, specs, workerEvents, workerQueue, workers };
