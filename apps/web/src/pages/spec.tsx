@@ -1,0 +1,109 @@
+import { A, useParams } from "@solidjs/router";
+import { createResource, createSignal, type JSX, Show, Suspense } from "solid-js";
+import { ChunkList } from "../components/chunk-list.tsx";
+import { RunActions } from "../components/run-actions.tsx";
+import { SpecContent } from "../components/spec-content.tsx";
+import { Badge, EmptyState, ErrorNote, formatTime } from "../components/ui.tsx";
+import { createChunksStore } from "../lib/chunks-store.ts";
+import { pushToast } from "../lib/toast.ts";
+import { errorMessage, trpc } from "../lib/trpc.ts";
+import type { Spec, SpecDetail } from "../lib/types.ts";
+
+export function SpecPage(): JSX.Element {
+  const params = useParams<{ id: string }>();
+  const [data] = createResource(
+    () => params.id,
+    (id) => trpc.specs.get.query({ id }),
+  );
+
+  return (
+    <Suspense fallback={<p class="font-mono text-xs text-zinc-500">loading spec…</p>}>
+      <Show
+        when={!data.error && data.latest}
+        keyed
+        fallback={
+          <Show when={data.error}>
+            <EmptyState title="Spec not available">
+              <ErrorNote message={errorMessage(data.error)} />
+              <A href="/" class="mt-2 inline-block text-accent underline underline-offset-2">
+                Back to projects
+              </A>
+            </EmptyState>
+          </Show>
+        }
+      >
+        {(initial) => <Workspace initial={initial} />}
+      </Show>
+    </Suspense>
+  );
+}
+
+/** The workspace of one loaded spec (re-created when the route moves to another spec). */
+function Workspace(props: { initial: SpecDetail }): JSX.Element {
+  const { chunks: initialChunks, ...initialSpec } = props.initial;
+  const [spec, setSpec] = createSignal<Spec>(initialSpec);
+  const specId = () => spec().id;
+  const [project] = createResource(
+    () => spec().projectId,
+    (id) => trpc.projects.get.query({ id }),
+  );
+
+  /** Reloads spec + chunks from the server after it refused a change (e.g. the spec started). */
+  const reload = async () => {
+    try {
+      const fresh = await trpc.specs.get.query({ id: specId() });
+      const { chunks, ...row } = fresh;
+      setSpec(row);
+      store.reset(chunks);
+    } catch (err) {
+      pushToast("error", `Could not reload the spec: ${errorMessage(err)}`);
+    }
+  };
+  const store = createChunksStore(specId, initialChunks, () => void reload());
+
+  const locked = () => spec().status === "running";
+
+  return (
+    <div data-testid="spec-workspace">
+      <nav aria-label="Breadcrumb" class="mb-2 font-mono text-xs break-words text-zinc-500">
+        <A href="/" class="hover:text-accent">
+          projects
+        </A>{" "}
+        /{" "}
+        <A href={`/projects/${spec().projectId}`} class="hover:text-accent">
+          {(!project.error && project.latest?.name) || "project"}
+        </A>{" "}
+        / <span class="text-zinc-400">{spec().title}</span>
+      </nav>
+      <header class="mb-6 flex flex-col gap-3 sm:flex-row sm:items-start sm:gap-4">
+        <div class="min-w-0 flex-1">
+          <h1 class="prompt font-mono text-lg font-semibold break-words text-zinc-50 sm:text-xl">
+            {spec().title}
+          </h1>
+          <p class="mt-1 flex flex-wrap items-center gap-2 font-mono text-[11px] text-zinc-500">
+            <Badge status={spec().status} />
+            <span>updated {formatTime(spec().updatedAt)}</span>
+            <Show when={spec().branch}>
+              <span>branch {spec().branch}</span>
+            </Show>
+          </p>
+        </div>
+        <RunActions spec={spec()} chunkCount={store.chunks.length} />
+      </header>
+
+      <Show when={locked()}>
+        <p
+          role="status"
+          class="mb-4 rounded-md border border-accent/40 bg-accent/5 px-3 py-2 font-mono text-xs text-accent"
+        >
+          This spec is running: its content and chunks are read-only until the run ends.
+        </p>
+      </Show>
+
+      <div class="grid gap-6 lg:grid-cols-[minmax(0,1fr)_minmax(0,1fr)]">
+        <SpecContent spec={spec()} locked={locked()} onSaved={setSpec} />
+        <ChunkList store={store} locked={locked()} />
+      </div>
+    </div>
+  );
+}
