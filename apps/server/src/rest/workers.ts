@@ -1,0 +1,147 @@
+import {
+  idSchema,
+  logsInput,
+  type Orchestrator,
+  queuePatchInput,
+  queueReorderInput,
+  startWorkerInput,
+  streamEvents,
+  WORKER_EVENT_TYPES,
+} from "@glm-workers/core/orchestrator";
+import { Hono } from "hono";
+import { streamSSE } from "hono/streaming";
+import { z } from "zod";
+import { parseJsonBody, parseQuery } from "./validate.ts";
+
+/** How often an idle SSE connection gets a keep-alive comment. */
+const KEEP_ALIVE_MS = 15_000;
+
+/**
+ * REST mirror of the workers and queue operations, and the SSE feed. Mounted under /api.
+ * Errors are thrown and turned into JSON problem bodies by the app's onError.
+ */
+export function workersRoutes(orchestrator: Orchestrator) {
+  const app = new Hono();
+
+  app.get("/workers", async (c) => {
+    const workers = await orchestrator.listWorkers();
+    return c.json({
+      workers,
+      activeCount: orchestrator.activeCount,
+      maxWorkers: orchestrator.maxWorkers,
+    });
+  });
+
+  app.post("/workers", async (c) => {
+    const body = await parseJsonBody(c, startWorkerInput);
+    const result = await orchestrator.start(body.specId, body.priority ?? 0);
+    return c.json(result, result.status === "started" ? 201 : 202);
+  });
+
+  app.post("/workers/pause-all", async (c) => c.json({ workers: await orchestrator.pauseAll() }));
+  app.post("/workers/stop-all", async (c) => c.json({ workers: await orchestrator.stopAll() }));
+
+  app.get("/workers/events", (c) => {
+    const query = parseQuery(c, eventsQuery);
+    const header = c.req.header("Last-Event-ID") ?? query.lastEventId ?? null;
+    const lastEventId = header && /^\d+$/.test(header) ? Number(header) : null;
+    return streamSSE(c, async (stream) => {
+      const abort = new AbortController();
+      stream.onAbort(() => abort.abort());
+      const keepAlive = setInterval(() => {
+        void stream.write(": keep-alive\n\n").catch(() => abort.abort());
+      }, KEEP_ALIVE_MS);
+      try {
+        await stream.write(": connected\n\n");
+        const events = streamEvents(orchestrator.bus, orchestrator.db, {
+          workerId: query.workerId,
+          types: query.types,
+          lastEventId,
+          signal: abort.signal,
+        });
+        for await (const event of events) {
+          await stream.writeSSE({
+            id: String(event.id),
+            event: event.type,
+            data: JSON.stringify(event),
+          });
+        }
+      } finally {
+        clearInterval(keepAlive);
+        abort.abort();
+      }
+    });
+  });
+
+  app.get("/workers/:id", async (c) =>
+    c.json(await orchestrator.getWorker(workerId(c.req.param("id")))),
+  );
+  app.delete("/workers/:id", async (c) =>
+    c.json(await orchestrator.stop(workerId(c.req.param("id")))),
+  );
+  app.post("/workers/:id/pause", async (c) =>
+    c.json(await orchestrator.pause(workerId(c.req.param("id")))),
+  );
+  app.post("/workers/:id/resume", async (c) =>
+    c.json(await orchestrator.resume(workerId(c.req.param("id")))),
+  );
+  app.post("/workers/:id/stop", async (c) =>
+    c.json(await orchestrator.stop(workerId(c.req.param("id")))),
+  );
+  app.get("/workers/:id/logs", async (c) => {
+    const id = workerId(c.req.param("id"));
+    const query = parseQuery(c, logsInput);
+    const raw = c.req.query("after");
+    const logs =
+      raw === undefined
+        ? await orchestrator.logTail(id, query.limit)
+        : await orchestrator.logs(id, query.after, query.limit);
+    return c.json({ logs, lastEventId: logs.at(-1)?.id ?? query.after });
+  });
+
+  app.get("/queue", async (c) =>
+    c.json({ queue: await orchestrator.listQueue(), paused: orchestrator.queuePaused }),
+  );
+  app.post("/queue", async (c) => {
+    const body = await parseJsonBody(c, startWorkerInput);
+    const item = await orchestrator.enqueue(body.specId, body.priority ?? 0);
+    void orchestrator.pump();
+    return c.json(item, 201);
+  });
+  app.post("/queue/reorder", async (c) => {
+    const body = await parseJsonBody(c, queueReorderInput);
+    return c.json({ queue: await orchestrator.reorder(body.ids) });
+  });
+  app.post("/queue/pause", async (c) => {
+    await orchestrator.setQueuePaused(true);
+    return c.json({ paused: true });
+  });
+  app.post("/queue/resume", async (c) => {
+    await orchestrator.setQueuePaused(false);
+    return c.json({ paused: false });
+  });
+  app.patch("/queue/:id", async (c) => {
+    const body = await parseJsonBody(c, queuePatchInput);
+    return c.json(await orchestrator.setPriority(workerId(c.req.param("id")), body.priority));
+  });
+  app.delete("/queue/:id", async (c) => {
+    await orchestrator.removeFromQueue(workerId(c.req.param("id")));
+    return c.body(null, 204);
+  });
+
+  return app;
+}
+
+function workerId(raw: string): string {
+  return idSchema.parse(raw);
+}
+
+const eventsQuery = z.object({
+  workerId: z.string().min(1).optional(),
+  lastEventId: z.string().optional(),
+  types: z
+    .string()
+    .optional()
+    .transform((v) => (v ? v.split(",").filter(Boolean) : undefined))
+    .pipe(z.array(z.enum(WORKER_EVENT_TYPES)).optional()),
+});

@@ -1,0 +1,67 @@
+import {
+  eventsInput,
+  idSchema,
+  startWorkerInput,
+  streamEvents,
+  WORKER_EVENT_TYPES,
+} from "@glm-workers/core/orchestrator";
+import type { TRPCRouterRecord } from "@trpc/server";
+import { tracked } from "@trpc/server";
+import { z } from "zod";
+import { orchestratorProcedure } from "../trpc.ts";
+
+export const workersRouter = {
+  list: orchestratorProcedure
+    .input(z.object({ recent: z.number().int().min(0).max(200).optional() }).optional())
+    .query(async ({ ctx, input }) => {
+      const o = ctx.orchestrator;
+      const workers = await o.listWorkers(
+        input?.recent !== undefined ? { recent: input.recent } : {},
+      );
+      return { workers, activeCount: o.activeCount, maxWorkers: o.maxWorkers };
+    }),
+  get: orchestratorProcedure
+    .input(z.object({ id: idSchema }))
+    .query(({ ctx, input }) => ctx.orchestrator.getWorker(input.id)),
+  start: orchestratorProcedure
+    .input(startWorkerInput)
+    .mutation(({ ctx, input }) => ctx.orchestrator.start(input.specId, input.priority ?? 0)),
+  pause: orchestratorProcedure
+    .input(z.object({ id: idSchema }))
+    .mutation(({ ctx, input }) => ctx.orchestrator.pause(input.id)),
+  resume: orchestratorProcedure
+    .input(z.object({ id: idSchema }))
+    .mutation(({ ctx, input }) => ctx.orchestrator.resume(input.id)),
+  stop: orchestratorProcedure
+    .input(z.object({ id: idSchema }))
+    .mutation(({ ctx, input }) => ctx.orchestrator.stop(input.id)),
+  pauseAll: orchestratorProcedure.mutation(({ ctx }) => ctx.orchestrator.pauseAll()),
+  stopAll: orchestratorProcedure.mutation(({ ctx }) => ctx.orchestrator.stopAll()),
+  logs: orchestratorProcedure
+    .input(
+      z.object({
+        id: idSchema,
+        after: z.number().int().min(0).optional(),
+        limit: z.number().int().min(1).max(5000).optional(),
+      }),
+    )
+    .query(({ ctx, input }) =>
+      input.after === undefined
+        ? ctx.orchestrator.logTail(input.id, input.limit ?? 200)
+        : ctx.orchestrator.logs(input.id, input.after, input.limit ?? 500),
+    ),
+  /** Every worker/queue event after `lastEventId`; reconnecting clients resume without gaps. */
+  onEvent: orchestratorProcedure
+    .input(eventsInput.extend({ types: z.array(z.enum(WORKER_EVENT_TYPES)).optional() }))
+    .subscription(async function* ({ ctx, input, signal }) {
+      const events = streamEvents(ctx.orchestrator.bus, ctx.orchestrator.db, {
+        workerId: input.workerId,
+        types: input.types,
+        lastEventId: input.lastEventId ? Number(input.lastEventId) : null,
+        signal,
+      });
+      for await (const event of events) {
+        yield tracked(String(event.id), event);
+      }
+    }),
+} satisfies TRPCRouterRecord;
