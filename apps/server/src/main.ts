@@ -1,5 +1,7 @@
+import { openDatabase } from "@glm-workers/db/client";
 import { EnvError, loadEnv } from "./env.ts";
 import { createLogger } from "./logger.ts";
+import { startOrchestrator } from "./runtime.ts";
 import { startServer } from "./server.ts";
 
 /** Entry point: configuration → database (migrated) → app → listen; clean exit on signals. */
@@ -13,7 +15,9 @@ async function main(): Promise<void> {
     process.exit(1);
   }
   const logger = createLogger(env.LOG_LEVEL);
-  const running = await startServer({ env, logger });
+  const database = await openDatabase({ url: env.DATABASE_URL, migrate: true });
+  const orchestrator = await startOrchestrator(env, database, logger);
+  const running = await startServer({ env, logger, database, orchestrator });
   logger.info(`glm-workers listening on ${running.url}`, {
     executor: env.EXECUTOR,
     database: env.DATABASE_URL,
@@ -29,7 +33,13 @@ async function main(): Promise<void> {
       process.exit(1);
     }, 10_000);
     force.unref();
-    running.close().then(
+    // Graceful: stop taking requests, checkpoint running workers (they resume after the next
+    // start), then close the database after its last write.
+    (async () => {
+      await running.close();
+      await orchestrator.close({ timeoutMs: 8_000 });
+      await database.close();
+    })().then(
       () => {
         clearTimeout(force);
         process.exit(0);

@@ -155,8 +155,14 @@ export class Orchestrator {
     this.#started = true;
     const stored = await this.#o.db.select().from(settings);
     for (const row of stored) {
-      if (row.key === SETTING_MAX_WORKERS && typeof row.value === "number") {
-        this.#maxWorkers = row.value;
+      // A run-time change of maxWorkers holds across restarts until the configured value changes.
+      const saved = row.value as { value?: unknown; configured?: unknown } | null;
+      if (
+        row.key === SETTING_MAX_WORKERS &&
+        typeof saved?.value === "number" &&
+        saved.configured === this.#o.maxWorkers
+      ) {
+        this.#maxWorkers = saved.value;
       }
       if (row.key === SETTING_QUEUE_PAUSED) this.#queuePaused = row.value === true;
     }
@@ -809,7 +815,7 @@ export class Orchestrator {
       );
     }
     this.#maxWorkers = n;
-    await this.#saveSetting(SETTING_MAX_WORKERS, n);
+    await this.#saveSetting(SETTING_MAX_WORKERS, { value: n, configured: this.#o.maxWorkers });
     await this.pump();
     return n;
   }

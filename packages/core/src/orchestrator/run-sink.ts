@@ -71,7 +71,9 @@ export class RunSink {
   }
 
   async #persist(batch: ThreadToMain[]): Promise<void> {
-    const view = this.view;
+    // Changes go to a copy that becomes the live view only once the batch has committed, so
+    // whoever waits for a status (e.g. `paused`) sees it together with everything before it.
+    const view: WorkerView = { ...this.view, progress: { ...this.view.progress } };
     const patch: WorkerPatch = {};
     const ops: Array<(tx: WriteTx) => Promise<void>> = [];
     const events: NewEvent[] = [];
@@ -177,6 +179,7 @@ export class RunSink {
       if (hasPatch) await updateWorker(tx, view.id, patch);
       return insertEvents(tx, events);
     });
+    Object.assign(this.view, view);
     this.deps.publish(rows);
   }
 }
