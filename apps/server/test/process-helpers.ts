@@ -76,7 +76,7 @@ export async function api<T = Record<string, unknown>>(
 export async function waitUntil<T>(
   what: string,
   probe: () => Promise<T | null | undefined | false>,
-  timeoutMs = 30_000,
+  timeoutMs = 60_000,
 ): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {

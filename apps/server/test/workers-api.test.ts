@@ -213,7 +213,7 @@ describe("workers API", () => {
     const expected = live.seen.filter((e) => e.id > middle.id).map((e) => e.id);
     await waitUntil("replay", async () => (again.seen.length >= expected.length ? true : null));
     expect(again.seen.map((e) => e.id).slice(0, expected.length)).toEqual(expected);
-  }, 90_000);
+  }, 150_000);
 
   test("pause holds progress, also across a restart; kill -9 mid-run resumes and completes every chunk", async () => {
     dir = mkdtempSync(join(tmpdir(), "glm-api-"));
@@ -287,5 +287,5 @@ describe("workers API", () => {
     );
     expect(pausedSpec.json.chunks.every((c) => c.status === "completed")).toBe(true);
     expect((await api(s.url, "POST", `/api/workers/${rp.json.worker.id}/pause`)).status).toBe(409);
-  }, 90_000);
+  }, 150_000);
 });

@@ -28,7 +28,7 @@ async function finished(h: Harness, specId: string) {
   });
 }
 
-describe("orchestrator", () => {
+describe("orchestrator", { timeout: 120_000 }, () => {
   test("runs two specs at once, queues the rest in priority order and starts them as slots free", async () => {
     const h = await harness({ maxWorkers: 2, chunkMs: 500 });
     const specs = [];
