@@ -25,7 +25,13 @@ async function main(): Promise<void> {
 
   let stopping = false;
   const shutdown = (signal: string) => {
-    if (stopping) return;
+    if (stopping) {
+      // A second signal: forceful. Threads and agents end now; the runs stay `running` in the
+      // database and the next start resumes them (their owner process is gone).
+      logger.warn(`${signal} received again, stopping now`);
+      void orchestrator.close({ force: true }).finally(() => process.exit(1));
+      return;
+    }
     stopping = true;
     logger.info(`${signal} received, shutting down`);
     const force = setTimeout(() => {

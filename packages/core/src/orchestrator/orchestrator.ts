@@ -182,6 +182,10 @@ export class Orchestrator {
    */
   close(opts: { force?: boolean; timeoutMs?: number } = {}): Promise<void> {
     if (!this.#closing) this.#closing = this.#close(opts);
+    else if (opts.force) {
+      // escalate a graceful close that is still waiting for its threads
+      return this.#o.pool.close({ force: true }).catch(() => {});
+    }
     return this.#closing;
   }
 
