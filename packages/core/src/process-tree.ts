@@ -5,6 +5,8 @@ import { readdirSync, readFileSync } from "node:fs";
  * process groups, so signalling a process group misses them; we walk parent links instead.
  */
 
+const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+
 export type ProcTable = Map<number, number[]>; // ppid -> children
 
 /** Reads pid → ppid for every process from /proc/<pid>/stat (field 4 is the parent). */
@@ -51,6 +53,16 @@ export function descendants(rootPid: number, table: ProcTable = readProcTable())
   return out;
 }
 
+/** The one-letter state of a process from /proc (`R`, `S`, `T`, `Z`, …), or null when gone. */
+export function processState(pid: number): string | null {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    return stat.slice(stat.lastIndexOf(")") + 2).split(" ")[0] ?? null;
+  } catch {
+    return null;
+  }
+}
+
 export function isAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
@@ -94,13 +106,38 @@ export function suspendTree(rootPid: number): number[] {
   return stopped;
 }
 
+/**
+ * Resolves once every pid is stopped (state `T`/`t`) or gone, or after `timeoutMs`.
+ * Returns true when all of them were confirmed.
+ */
+export async function waitStopped(pids: readonly number[], timeoutMs = 500): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const pending = pids.filter((pid) => {
+      const state = processState(pid);
+      return state !== null && state !== "T" && state !== "t" && state !== "Z" && state !== "X";
+    });
+    if (pending.length === 0) return true;
+    if (Date.now() >= deadline) return false;
+    await sleep(2);
+  }
+}
+
+/** Resolves once none of `pids` is alive (zombies count as gone), or after `timeoutMs`. */
+export async function waitGone(pids: readonly number[], timeoutMs = 1000): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    if (!pids.some(isAlive)) return true;
+    if (Date.now() >= deadline) return false;
+    await sleep(5);
+  }
+}
+
 /** Continues the tree leaves first; `known` adds pids stopped earlier that may have been re-parented. */
 export function resumeTree(rootPid: number, known: readonly number[] = []): void {
   const pids = new Set([...known, ...descendants(rootPid)]);
   for (const pid of [...pids].reverse()) tryKill(pid, "SIGCONT");
 }
-
-const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
 /**
  * Ends the whole tree: SIGTERM (+SIGCONT so stopped processes handle it), wait up to
@@ -109,9 +146,10 @@ const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
  */
 export async function killTree(
   rootPid: number,
-  opts: { graceMs?: number; extra?: readonly number[] } = {},
+  opts: { graceMs?: number; extra?: readonly number[]; killWaitMs?: number } = {},
 ): Promise<number[]> {
   const graceMs = opts.graceMs ?? 50;
+  const killWaitMs = opts.killWaitMs ?? 3000;
   const all = new Set<number>(opts.extra ?? []);
   // Freeze first so nothing forks while we collect the tree.
   for (const pid of suspendTree(rootPid)) all.add(pid);
@@ -120,15 +158,20 @@ export async function killTree(
     tryKill(pid, "SIGTERM");
     tryKill(pid, "SIGCONT");
   }
-  const deadline = Date.now() + graceMs;
-  while (Date.now() < deadline && [...all].some(isAlive)) await sleep(5);
-  for (let round = 0; round < 20; round++) {
+  const graceEnd = Date.now() + graceMs;
+  while (Date.now() < graceEnd && [...all].some(isAlive)) await sleep(5);
+  // SIGKILL whatever is left (and anything it forked) until all of it is gone; a loaded
+  // machine can take a while to schedule the exits.
+  const killEnd = Date.now() + killWaitMs;
+  for (;;) {
     const alive = [...all].filter(isAlive);
-    if (alive.length === 0) break;
+    if (alive.length === 0 || Date.now() >= killEnd) break;
     for (const pid of alive) {
-      for (const child of descendants(pid)) all.add(child);
+      for (const child of descendants(pid)) {
+        all.add(child);
+        tryKill(child, "SIGKILL");
+      }
     }
-    for (const pid of all) tryKill(pid, "SIGKILL");
     await sleep(5);
   }
   return [...all];

@@ -60,12 +60,22 @@ export const runSnapshotSchema = z.object({
   chunks: z.array(chunkSnapshotSchema),
   executor: executorConfigSchema,
   options: z.object({
-    chunkTimeoutMs: z.number().int().positive().default(15 * 60_000),
+    chunkTimeoutMs: z
+      .number()
+      .int()
+      .positive()
+      .default(15 * 60_000),
     /** Use a git worktree when the project is a git repo. */
     useWorktree: z.boolean().default(true),
     /** Existing worktree/branch to reuse when resuming after a restart. */
     workdir: z.string().nullable().default(null),
     branch: z.string().nullable().default(null),
+    /**
+     * Directory under which per-run git worktrees are created. Absent/null: inside the
+     * repository's git directory (`<git-common-dir>/glm-workers/worktrees`), invisible to
+     * `git status` of the main checkout.
+     */
+    worktreeRoot: z.string().nullable().optional(),
     /** Start paused (a run restored in `paused` state). */
     startPaused: z.boolean().default(false),
   }),
@@ -131,6 +141,8 @@ export const threadToMainSchema = z.discriminatedUnion("type", [
     type: z.literal("step"),
     chunkId: z.string(),
     step: workerStepSchema,
+    /** Root pid of the agent process tree for this step (the pool's hard-abort fallback). */
+    pid: z.number().int().positive().optional(),
     at: z.number(),
   }),
   z.object({
@@ -163,10 +175,22 @@ export const threadToMainSchema = z.discriminatedUnion("type", [
     progress: progressSchema,
     at: z.number(),
   }),
-  z.object({ type: z.literal("error"), message: z.string(), stack: z.string().optional(), at: z.number() }),
+  z.object({
+    type: z.literal("error"),
+    message: z.string(),
+    stack: z.string().optional(),
+    at: z.number(),
+  }),
 ]);
 export type ThreadToMain = z.infer<typeof threadToMainSchema>;
 export type ThreadToMainType = ThreadToMain["type"];
 
 /** What the Piscina task resolves with. */
 export type RunResult = { outcome: RunOutcome; error: string | null; progress: Progress };
+
+/** Validates a task result on the main side. */
+export const runResultSchema = z.object({
+  outcome: runOutcomeSchema,
+  error: z.string().nullable(),
+  progress: progressSchema,
+});

@@ -1,0 +1,165 @@
+import { existsSync, mkdirSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import type { ExecutorConfig } from "../protocol.ts";
+
+/**
+ * How opencode is launched without touching the user's own opencode setup or the network:
+ * an isolated HOME + XDG tree, the whole configuration in OPENCODE_CONFIG_CONTENT, and the
+ * update/models/share/LSP downloads switched off.
+ */
+
+export const DEFAULT_OPENCODE_MODEL = "zai-coding-plan/glm-4.7";
+
+/** Version whose plugin package opencode wants in its config dir (see `seedConfigDir`). */
+const OPENCODE_VERSION = "1.18.33";
+
+export interface OpencodeDirs {
+  home: string;
+  config: string;
+  data: string;
+  cache: string;
+  state: string;
+}
+
+export function opencodeDirs(root: string): OpencodeDirs {
+  return {
+    home: root,
+    config: join(root, "config"),
+    data: join(root, "data"),
+    cache: join(root, "cache"),
+    state: join(root, "state"),
+  };
+}
+
+/**
+ * Creates the isolated directories. opencode 1.18 starts a background `npm install` of
+ * `@opencode-ai/plugin` in its global config dir unless `node_modules` exists and the
+ * package-lock already lists it (that is the only network access it makes on start-up with
+ * the flags below). We seed exactly that, once, so start-up stays offline.
+ */
+export function prepareOpencodeHome(root: string): OpencodeDirs {
+  const dirs = opencodeDirs(root);
+  for (const dir of [dirs.home, dirs.config, dirs.data, dirs.cache, dirs.state]) {
+    mkdirSync(dir, { recursive: true });
+  }
+  const configDir = join(dirs.config, "opencode");
+  mkdirSync(join(configDir, "node_modules"), { recursive: true });
+  const lock = join(configDir, "package-lock.json");
+  if (!existsSync(lock)) {
+    const content = {
+      name: "opencode-config",
+      lockfileVersion: 3,
+      requires: true,
+      packages: { "": { dependencies: { "@opencode-ai/plugin": OPENCODE_VERSION } } },
+    };
+    writeFileSync(lock, `${JSON.stringify(content, null, 2)}\n`);
+  }
+  return dirs;
+}
+
+type JsonObject = Record<string, unknown>;
+
+function isObject(v: unknown): v is JsonObject {
+  return typeof v === "object" && v !== null && !Array.isArray(v);
+}
+
+/** Deep merge of plain objects; arrays and scalars from `over` replace those in `base`. */
+export function mergeConfig(base: JsonObject, over: JsonObject): JsonObject {
+  const out: JsonObject = { ...base };
+  for (const [key, value] of Object.entries(over)) {
+    const prev = out[key];
+    out[key] = isObject(prev) && isObject(value) ? mergeConfig(prev, value) : value;
+  }
+  return out;
+}
+
+/**
+ * A custom OpenAI-compatible provider entry (e.g. a self-hosted GLM gateway or the test fake).
+ * The built-in `zai-coding-plan`, `zai` and `zhipuai` providers only need `ZHIPU_API_KEY`;
+ * overriding just `options.baseURL` of one of them works too.
+ */
+export function openaiCompatibleProvider(opts: {
+  baseURL: string;
+  models: string[];
+  name?: string;
+  /** Literal key, or `{env:NAME}` to read it from the agent's environment. */
+  apiKey?: string;
+}): JsonObject {
+  return {
+    npm: "@ai-sdk/openai-compatible",
+    name: opts.name ?? "GLM (OpenAI-compatible)",
+    options: { baseURL: opts.baseURL, ...(opts.apiKey ? { apiKey: opts.apiKey } : {}) },
+    models: Object.fromEntries(opts.models.map((id) => [id, { name: id }])),
+  };
+}
+
+/** The configuration passed through OPENCODE_CONFIG_CONTENT. */
+export function buildOpencodeConfig(config: ExecutorConfig): JsonObject {
+  const base: JsonObject = {
+    autoupdate: false,
+    share: "disabled",
+    // opencode's own git snapshots (undo) are not needed: the run engine commits per chunk.
+    snapshot: false,
+    // `opencode run` rejects every permission prompt, so allow what an agent needs here.
+    permission: { edit: "allow", bash: "allow", webfetch: "deny" },
+  };
+  return mergeConfig(base, config.opencodeConfig ?? {});
+}
+
+/** Variables taken over from the server's environment: what tools need to work normally. */
+const PASSTHROUGH = [
+  "PATH",
+  "LANG",
+  "LC_ALL",
+  "LC_CTYPE",
+  "TZ",
+  "TMPDIR",
+  "USER",
+  "LOGNAME",
+  "SHELL",
+  "TERM",
+  "SSL_CERT_FILE",
+  "SSL_CERT_DIR",
+  "NODE_EXTRA_CA_CERTS",
+  "HTTP_PROXY",
+  "HTTPS_PROXY",
+  "NO_PROXY",
+  "http_proxy",
+  "https_proxy",
+  "no_proxy",
+];
+
+/**
+ * The agent's environment. Deliberately not the whole server environment (no server secrets
+ * such as AUTH_TOKEN or DATABASE_URL reach the agent): a small passthrough list from `inherited`,
+ * the isolation variables, then `config.env` (API keys). `ZAI_API_KEY` is also offered as
+ * `ZHIPU_API_KEY`, the variable the built-in Z.ai/Zhipu providers read.
+ */
+export function buildOpencodeEnv(
+  config: ExecutorConfig,
+  dirs: OpencodeDirs,
+  inherited: NodeJS.ProcessEnv,
+): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = {};
+  for (const key of PASSTHROUGH) {
+    const value = inherited[key];
+    if (value !== undefined) env[key] = value;
+  }
+  Object.assign(env, {
+    HOME: dirs.home,
+    XDG_CONFIG_HOME: dirs.config,
+    XDG_DATA_HOME: dirs.data,
+    XDG_CACHE_HOME: dirs.cache,
+    XDG_STATE_HOME: dirs.state,
+    OPENCODE_DISABLE_AUTOUPDATE: "1",
+    OPENCODE_DISABLE_MODELS_FETCH: "1",
+    OPENCODE_DISABLE_SHARE: "1",
+    OPENCODE_DISABLE_LSP_DOWNLOAD: "1",
+    OPENCODE_DISABLE_DEFAULT_PLUGINS: "1",
+    OPENCODE_DISABLE_CLAUDE_CODE: "1",
+    OPENCODE_CONFIG_CONTENT: JSON.stringify(buildOpencodeConfig(config)),
+  });
+  Object.assign(env, config.env);
+  if (!env.ZHIPU_API_KEY && env.ZAI_API_KEY) env.ZHIPU_API_KEY = env.ZAI_API_KEY;
+  return env;
+}

@@ -1,0 +1,235 @@
+import { execFile } from "node:child_process";
+import { existsSync, mkdirSync } from "node:fs";
+import { isAbsolute, join, relative, resolve } from "node:path";
+import { coerceError } from "./errors.ts";
+
+/**
+ * Git plumbing for a run: a worktree and branch per run, change detection and one commit per
+ * passed chunk. Every call runs `git` with argv (no shell) and a fixed identity.
+ */
+
+export class GitError extends Error {
+  constructor(
+    message: string,
+    readonly args: readonly string[],
+    readonly stderr: string,
+  ) {
+    super(message);
+    this.name = "GitError";
+  }
+}
+
+const IDENTITY = ["-c", "user.name=glm-workers", "-c", "user.email=glm-workers@localhost"];
+
+/** Runs `git <args>` in `cwd` and resolves with stdout. */
+export function git(
+  cwd: string,
+  args: readonly string[],
+  opts: { signal?: AbortSignal } = {},
+): Promise<string> {
+  return new Promise((resolvePromise, reject) => {
+    execFile(
+      "git",
+      [...args],
+      {
+        cwd,
+        maxBuffer: 64 * 1024 * 1024,
+        env: { ...process.env, GIT_TERMINAL_PROMPT: "0", LC_ALL: "C" },
+        ...(opts.signal ? { signal: opts.signal } : {}),
+      },
+      (err, stdout, stderr) => {
+        if (err) {
+          const detail = String(stderr).trim() || coerceError(err).message;
+          reject(new GitError(`git ${args.join(" ")}: ${detail}`, args, String(stderr)));
+        } else resolvePromise(String(stdout));
+      },
+    );
+  });
+}
+
+/** The top-level directory of the repository containing `dir`, or null when not in a repo. */
+export async function gitTopLevel(dir: string): Promise<string | null> {
+  try {
+    return (await git(dir, ["rev-parse", "--show-toplevel"])).trim() || null;
+  } catch {
+    return null;
+  }
+}
+
+export async function isGitRepo(dir: string): Promise<boolean> {
+  return (await gitTopLevel(dir)) !== null;
+}
+
+async function hasCommit(dir: string): Promise<boolean> {
+  try {
+    await git(dir, ["rev-parse", "--verify", "--quiet", "HEAD^{commit}"]);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+async function branchExists(dir: string, branch: string): Promise<boolean> {
+  try {
+    await git(dir, ["show-ref", "--verify", "--quiet", `refs/heads/${branch}`]);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+export async function currentBranch(dir: string): Promise<string | null> {
+  try {
+    const name = (await git(dir, ["symbolic-ref", "--quiet", "--short", "HEAD"])).trim();
+    return name || null;
+  } catch {
+    return null;
+  }
+}
+
+export function slugify(text: string, max = 40): string {
+  const slug = text
+    .toLowerCase()
+    .replace(/[^a-z0-9]+/g, "-")
+    .replace(/^-+|-+$/g, "")
+    .slice(0, max)
+    .replace(/-+$/g, "");
+  return slug || "spec";
+}
+
+/** `glm-workers/<spec-slug>-<short-id>` */
+export function branchName(specTitle: string, id: string): string {
+  const short =
+    id
+      .replace(/[^a-zA-Z0-9]/g, "")
+      .slice(-8)
+      .toLowerCase() || "run";
+  return `glm-workers/${slugify(specTitle)}-${short}`;
+}
+
+/** Worktrees registered in the repository: path → branch (null when detached). */
+export async function listWorktrees(repoDir: string): Promise<Map<string, string | null>> {
+  const out = await git(repoDir, ["worktree", "list", "--porcelain"]);
+  const map = new Map<string, string | null>();
+  let path: string | null = null;
+  for (const line of out.split("\n")) {
+    if (line.startsWith("worktree ")) {
+      path = line.slice("worktree ".length);
+      map.set(path, null);
+    } else if (line.startsWith("branch ") && path) {
+      map.set(path, line.slice("branch ".length).replace(/^refs\/heads\//, ""));
+    }
+  }
+  return map;
+}
+
+export interface Workspace {
+  /** Where the agent works (a worktree, or the project directory itself). */
+  workdir: string;
+  /** The run's branch in a git repository, else null. */
+  branch: string | null;
+  isGit: boolean;
+  /** True when the run works in the project directory itself (no worktree). */
+  inPlace: boolean;
+  /** Top-level directory of the worktree (git only). */
+  repoRoot: string | null;
+  /** Notes for the run log (fallbacks taken). */
+  notes: string[];
+}
+
+export interface PrepareWorkspaceOptions {
+  projectDir: string;
+  specTitle: string;
+  /** Used for a new branch name (`<slug>-<last 8 chars>`). */
+  runId: string;
+  useWorktree: boolean;
+  /** Branch to reuse (resume, or the spec's branch from an earlier run). */
+  branch?: string | null;
+  /** Where new worktrees go; default `<git-common-dir>/glm-workers/worktrees`. */
+  worktreeRoot?: string | null;
+}
+
+/**
+ * Chooses where a run works. Not a git repo: the project directory itself. A git repo with
+ * worktrees enabled: a worktree on the run's branch, reusing an existing worktree or branch
+ * (resume), else a new branch from HEAD. A repository without any commit, or worktrees
+ * disabled, works in place on the current branch.
+ */
+export async function prepareWorkspace(opts: PrepareWorkspaceOptions): Promise<Workspace> {
+  const projectDir = resolve(opts.projectDir);
+  if (!existsSync(projectDir)) throw new Error(`project directory ${projectDir} does not exist`);
+  const top = await gitTopLevel(projectDir);
+  const notes: string[] = [];
+  if (!top) {
+    return {
+      workdir: projectDir,
+      branch: null,
+      isGit: false,
+      inPlace: true,
+      repoRoot: null,
+      notes,
+    };
+  }
+  const sub = relative(top, projectDir);
+  const inPlace = async (): Promise<Workspace> => ({
+    workdir: projectDir,
+    branch: await currentBranch(top),
+    isGit: true,
+    inPlace: true,
+    repoRoot: top,
+    notes,
+  });
+  if (!opts.useWorktree) return inPlace();
+  if (!(await hasCommit(top))) {
+    notes.push("the repository has no commit yet: working in place on the current branch");
+    return inPlace();
+  }
+
+  const branch = opts.branch ?? branchName(opts.specTitle, opts.runId);
+  const worktrees = await listWorktrees(top);
+  for (const [path, b] of worktrees) {
+    if (b === branch && existsSync(path)) {
+      return {
+        workdir: join(path, sub),
+        branch,
+        isGit: true,
+        inPlace: false,
+        repoRoot: path,
+        notes,
+      };
+    }
+  }
+  await git(top, ["worktree", "prune"]).catch(() => "");
+  const common = (await git(top, ["rev-parse", "--git-common-dir"])).trim();
+  const commonAbs = isAbsolute(common) ? common : resolve(top, common);
+  const root = opts.worktreeRoot ?? join(commonAbs, "glm-workers", "worktrees");
+  mkdirSync(root, { recursive: true });
+  let path = join(root, branch.replace(/[^a-zA-Z0-9._-]+/g, "-"));
+  for (let n = 2; existsSync(path); n++) path = `${path.replace(/-\d+$/, "")}-${n}`;
+  const args = (await branchExists(top, branch))
+    ? ["worktree", "add", path, branch]
+    : ["worktree", "add", "-b", branch, path, "HEAD"];
+  await git(top, args);
+  return { workdir: join(path, sub), branch, isGit: true, inPlace: false, repoRoot: path, notes };
+}
+
+/**
+ * Stages everything in the worktree and commits it as glm-workers; resolves with the new
+ * commit hash. `--allow-empty` keeps one commit per passed chunk even when the change was to
+ * ignored files only.
+ */
+export async function commitAll(workdir: string, message: string): Promise<string> {
+  await git(workdir, ["add", "-A"]);
+  await git(workdir, [...IDENTITY, "commit", "--allow-empty", "--no-verify", "-q", "-m", message]);
+  return (await git(workdir, ["rev-parse", "HEAD"])).trim();
+}
+
+/** Removes a run's worktree (its branch stays unless `deleteBranch`). */
+export async function removeWorktree(
+  repoDir: string,
+  worktreeDir: string,
+  opts: { deleteBranch?: string } = {},
+): Promise<void> {
+  await git(repoDir, ["worktree", "remove", "--force", worktreeDir]);
+  if (opts.deleteBranch) await git(repoDir, ["branch", "-D", opts.deleteBranch]);
+}

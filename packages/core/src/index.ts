@@ -1,0 +1,14 @@
+export * from "./engine.ts";
+export * from "./errors.ts";
+export * from "./executors/index.ts";
+export * from "./git.ts";
+export * from "./pool.ts";
+export * from "./process-tree.ts";
+export * from "./prompts.ts";
+export * from "./protocol.ts";
+export * from "./review.ts";
+export * from "./run-control.ts";
+export * from "./run-state.ts";
+export * from "./tree-state.ts";
+export type { RunTask } from "./worker.ts";
+export * from "./worker-file.ts";

@@ -1,0 +1,14 @@
+export type { FakeGlm, FakeGlmOptions, FakeGlmRecord } from "./fake-glm.ts";
+export { startFakeGlm } from "./fake-glm.ts";
+export type {
+  ChatMessage,
+  ChatRequestBody,
+  DefaultScriptOptions,
+  FakeGlmContext,
+  FakeGlmRequestKind,
+  FakeGlmScript,
+  FakeGlmScriptFn,
+  FakeGlmToolCall,
+  FakeGlmTurn,
+} from "./fake-glm-script.ts";
+export { defaultTurn } from "./fake-glm-script.ts";
