@@ -1,0 +1,141 @@
+// Benchmarks of glm-workers, written to docs/BENCHMARKS.md with the machine and the date.
+// Run: pnpm bench   (loopback only; temp files only)
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { cpus, freemem, tmpdir, totalmem } from "node:os";
+import { join } from "node:path";
+import { executorLabel, RunPool } from "@glm-workers/core";
+import { measureEngineLatency } from "@glm-workers/core/bench";
+import { EventBus, Orchestrator } from "@glm-workers/core/orchestrator";
+import { benchEventAppends } from "@glm-workers/db/bench";
+import { openDatabase } from "@glm-workers/db/client";
+import { createRepositories } from "@glm-workers/db/repositories";
+
+const out: string[] = [];
+const line = (s = "") => {
+  out.push(s);
+  process.stdout.write(`${s}\n`);
+};
+
+/** Five specs on five slots: time from start() to running, end-to-end time, events/s, RSS. */
+async function benchOrchestrator(specs: number, chunks: number, chunkMs: number) {
+  const dir = mkdtempSync(join(tmpdir(), "glm-bench-orch-"));
+  const database = await openDatabase({ url: `file:${join(dir, "bench.db")}` });
+  const repos = createRepositories(database);
+  const bus = new EventBus();
+  let events = 0;
+  bus.subscribe(() => {
+    events++;
+  });
+  const orchestrator = new Orchestrator({
+    db: database.db,
+    write: database.write,
+    pool: new RunPool({ maxThreads: specs }),
+    bus,
+    executor: { kind: "simulated", simulatedChunkMs: chunkMs, env: {} },
+    executorLabel,
+    maxWorkers: specs,
+  });
+  await orchestrator.init();
+  const ids: string[] = [];
+  for (let i = 0; i < specs; i++) {
+    const directory = join(dir, `p${i}`);
+    mkdirSync(directory);
+    const project = await repos.projects.create({ name: `p${i}`, directory });
+    const { spec } = await repos.specs.create({
+      projectId: project.id,
+      title: `spec ${i}`,
+      chunks: Array.from({ length: chunks }, (_, c) => ({ title: `c${c}`, description: "work" })),
+    });
+    ids.push(spec.id);
+  }
+  const rssBefore = process.memoryUsage().rss;
+  const t0 = performance.now();
+  const startMs: number[] = [];
+  for (const id of ids) {
+    const s = performance.now();
+    await orchestrator.start(id);
+    startMs.push(performance.now() - s);
+  }
+  let peakRss = 0;
+  for (;;) {
+    peakRss = Math.max(peakRss, process.memoryUsage().rss);
+    const list = await orchestrator.listWorkers({ recent: specs });
+    if (list.filter((w) => w.status === "completed").length === specs) break;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  const totalMs = performance.now() - t0;
+  await orchestrator.close();
+  await database.close();
+  rmSync(dir, { recursive: true, force: true });
+  return {
+    specs,
+    chunks,
+    chunkMs,
+    startMedianMs: median(startMs),
+    totalMs,
+    events,
+    eventsPerSec: events / (totalMs / 1000),
+    rssGrowthMb: (peakRss - rssBefore) / 1048576,
+  };
+}
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.floor(s.length / 2)] ?? 0;
+}
+const f = (n: number, d = 1) => n.toFixed(d);
+
+const cpu = cpus()[0]?.model ?? "unknown cpu";
+line("# Benchmarks");
+line();
+line(
+  `Measured ${new Date().toISOString()} on ${cpus().length} × ${cpu}, ${f(totalmem() / 2 ** 30)} GiB RAM (${f(freemem() / 2 ** 30)} GiB free), Node ${process.version}, ${process.platform}.`,
+);
+line("Produced by `pnpm bench` (scripts/bench.ts); every number comes from this run.");
+line();
+line("## Event log writes (group-committing writer, libsql file)");
+line();
+line("| callers | events/call | events | events/s | avg batch | persisted |");
+line("| --- | --- | --- | --- | --- | --- |");
+for (const [callers, perCall] of [
+  [1, 1],
+  [16, 1],
+  [64, 1],
+  [256, 1],
+  [16, 20],
+] as const) {
+  const r = await benchEventAppends({
+    callers,
+    eventsPerCall: perCall,
+    totalEvents: callers === 1 ? 2000 : 20000,
+  });
+  line(
+    `| ${callers} | ${perCall} | ${r.events} | ${f(r.eventsPerSec, 0)} | ${f(r.avgBatch)} | ${r.persisted} |`,
+  );
+}
+line();
+line("## Pause acknowledgement and abort (real worker threads, simulated agent process trees)");
+line();
+const engine = await measureEngineLatency({ runs: 10 });
+line("```json");
+line(JSON.stringify(engine, null, 2));
+line("```");
+line();
+line("## Orchestrator end to end (simulated executor)");
+line();
+line(
+  "| specs at once | chunks each | chunk ms | start() median ms | total s | events | events/s | main RSS growth MB |",
+);
+line("| --- | --- | --- | --- | --- | --- | --- | --- |");
+for (const [specs, chunks, ms] of [
+  [5, 3, 300],
+  [5, 3, 50],
+] as const) {
+  const r = await benchOrchestrator(specs, chunks, ms);
+  line(
+    `| ${r.specs} | ${r.chunks} | ${r.chunkMs} | ${f(r.startMedianMs)} | ${f(r.totalMs / 1000, 2)} | ${r.events} | ${f(r.eventsPerSec, 0)} | ${f(r.rssGrowthMb)} |`,
+  );
+}
+mkdirSync("docs", { recursive: true });
+writeFileSync("docs/BENCHMARKS.md", `${out.join("\n")}\n`);
+process.stdout.write("\nwritten to docs/BENCHMARKS.md\n");
