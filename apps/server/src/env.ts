@@ -1,5 +1,6 @@
 import { resolve } from "node:path";
 import { fileURLToPath } from "node:url";
+import { executorLabel as labelOf } from "@glm-workers/core";
 import { z } from "zod";
 import { isLoopbackHostname } from "./net.ts";
 
@@ -149,7 +150,7 @@ export function loadEnv(
 export function executorLabel(env: Pick<Env, "EXECUTOR" | "OPENCODE_MODEL" | "AGENT_COMMAND">) {
   switch (env.EXECUTOR) {
     case "simulated":
-      return "Simulated agent (no real model calls)";
+      return labelOf("simulated");
     case "opencode":
       return `opencode · ${env.OPENCODE_MODEL}`;
     case "command":
