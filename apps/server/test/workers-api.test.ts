@@ -1,23 +1,14 @@
 import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { WORKER_EVENT_TYPES } from "@glm-workers/core/orchestrator";
 import { EventSource } from "eventsource";
 import { afterAll, afterEach, describe, expect, test } from "vitest";
 import { api, type ServerProcess, startServerProcess, waitUntil } from "./process-helpers.ts";
 
 /** Acceptance of the workers API against a real server process, as a user with curl would see it. */
 
-const TYPES = [
-  "worker_started",
-  "worker_progress",
-  "worker_paused",
-  "worker_resumed",
-  "worker_completed",
-  "worker_failed",
-  "worker_stopped",
-  "queue_updated",
-  "log",
-] as const;
+const TYPES = WORKER_EVENT_TYPES;
 
 interface Seen {
   id: number;
