@@ -104,9 +104,7 @@ export function workersRoutes(orchestrator: Orchestrator) {
   );
   app.post("/queue", async (c) => {
     const body = await parseJsonBody(c, startWorkerInput);
-    const item = await orchestrator.enqueue(body.specId, body.priority ?? 0);
-    void orchestrator.pump();
-    return c.json(item, 201);
+    return c.json(await orchestrator.enqueue(body.specId, body.priority ?? 0), 201);
   });
   app.post("/queue/reorder", async (c) => {
     const body = await parseJsonBody(c, queueReorderInput);

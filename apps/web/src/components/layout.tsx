@@ -2,6 +2,7 @@ import { A, type RouteSectionProps } from "@solidjs/router";
 import { ErrorBoundary, type JSX } from "solid-js";
 import { activeWorkerCount } from "../lib/live.ts";
 import { errorMessage } from "../lib/trpc.ts";
+import { WorkersProvider } from "../lib/workers-context.ts";
 import { Toaster } from "./toaster.tsx";
 
 const linkClass =
@@ -9,6 +10,14 @@ const linkClass =
 const activeClass = "bg-panel-2 text-accent! ring-1 ring-line-strong";
 
 export function Layout(props: RouteSectionProps): JSX.Element {
+  return (
+    <WorkersProvider>
+      <Shell>{props.children}</Shell>
+    </WorkersProvider>
+  );
+}
+
+function Shell(props: { children?: JSX.Element }): JSX.Element {
   return (
     <div class="flex min-h-dvh flex-col">
       <a

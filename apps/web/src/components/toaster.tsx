@@ -1,4 +1,5 @@
-import { For, type JSX } from "solid-js";
+import { A } from "@solidjs/router";
+import { For, type JSX, Show } from "solid-js";
 import { dismissToast, toasts } from "../lib/toast.ts";
 
 const tone = {
@@ -22,7 +23,23 @@ export function Toaster(): JSX.Element {
             data-testid={`toast-${toast.kind}`}
             class={`pointer-events-auto flex w-full items-start gap-3 rounded-md border bg-panel px-3 py-2 font-mono text-xs shadow-lg shadow-black/40 ${tone[toast.kind]}`}
           >
-            <span class="flex-1 break-words">{toast.text}</span>
+            <span class="flex-1 break-words">
+              {toast.text}
+              <Show when={toast.link}>
+                {(link) => (
+                  <>
+                    {" "}
+                    <A
+                      href={link().href}
+                      class="underline underline-offset-2 hover:text-accent-strong"
+                      onClick={() => dismissToast(toast.id)}
+                    >
+                      {link().label}
+                    </A>
+                  </>
+                )}
+              </Show>
+            </span>
             <button
               type="button"
               class="cursor-pointer rounded px-1 text-zinc-500 hover:text-zinc-200"

@@ -13,6 +13,10 @@ const badgeTone: Record<string, string> = {
   failed: "border-red-400/50 text-red-300",
   fail: "border-red-400/50 text-red-300",
   cancelled: "border-zinc-600/60 text-zinc-500 line-through",
+  idle: "border-zinc-600/60 text-zinc-400",
+  paused: "border-amber-400/60 text-amber-300",
+  stopped: "border-zinc-500/60 text-zinc-400",
+  queued: "border-sky-400/50 text-sky-300",
 };
 
 export function Badge(props: { status: string; label?: string; title?: string }): JSX.Element {

@@ -19,7 +19,29 @@ export interface ChunksStore {
   remove(id: string): Promise<boolean>;
   /** Moves the chunk to `toIndex` (clamped) and saves the new order. */
   move(id: string, toIndex: number): Promise<boolean>;
+  /**
+   * Merges a live change of one chunk (from a run's `chunk_updated` event) into the list.
+   * False when the chunk is not in the list (e.g. a fix chunk the run inserted): reload then.
+   */
+  applyLive(patch: { id: string } & Record<string, unknown>): boolean;
 }
+
+/** Chunk fields a run may change, and so the only ones a live patch may touch. */
+const LIVE_FIELDS = [
+  "status",
+  "title",
+  "description",
+  "order",
+  "fixOf",
+  "dependencies",
+  "outputSummary",
+  "error",
+  "reviewStatus",
+  "reviewFeedback",
+  "commitHash",
+  "startedAt",
+  "completedAt",
+] as const satisfies readonly (keyof Chunk)[];
 
 function renumber(rows: Chunk[]): Chunk[] {
   return rows.map((row, order) => (row.order === order ? row : { ...row, order }));
@@ -81,6 +103,15 @@ export function createChunksStore(
   return {
     get chunks() {
       return state.chunks;
+    },
+    applyLive(patch) {
+      if (!state.chunks.some((c) => c.id === patch.id)) return false;
+      const fields: Partial<Chunk> = {};
+      for (const key of LIVE_FIELDS) {
+        if (patch[key] !== undefined) Object.assign(fields, { [key]: patch[key] });
+      }
+      setState("chunks", (row) => row.id === patch.id, fields);
+      return true;
     },
     reset(rows) {
       setChunks([...rows]);

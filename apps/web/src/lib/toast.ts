@@ -2,10 +2,17 @@ import { createSignal } from "solid-js";
 
 export type ToastKind = "error" | "info" | "success";
 
+/** An in-app link shown after the text (e.g. "Open workers"). */
+export interface ToastLink {
+  href: string;
+  label: string;
+}
+
 export interface Toast {
   id: number;
   kind: ToastKind;
   text: string;
+  link?: ToastLink;
 }
 
 const [toasts, setToasts] = createSignal<readonly Toast[]>([]);
@@ -26,9 +33,10 @@ export function pushToast(
   kind: ToastKind,
   text: string,
   ms = kind === "error" ? 8000 : 4000,
+  link?: ToastLink,
 ): number {
   const id = nextId++;
-  setToasts((list) => [...list.slice(-4), { id, kind, text }]);
+  setToasts((list) => [...list.slice(-4), { id, kind, text, ...(link ? { link } : {}) }]);
   timers.set(
     id,
     setTimeout(() => dismissToast(id), ms),

@@ -11,3 +11,14 @@ export type Chunk = SpecDetail["chunks"][number];
 
 export type ChunkStatus = Chunk["status"];
 export type ReviewStatus = NonNullable<Chunk["reviewStatus"]>;
+
+/** A worker (one spec run) as `workers.list` returns it. */
+export type Worker = Output<typeof trpc.workers.list.query>["workers"][number];
+export type WorkerStatus = Worker["status"];
+/** A waiting spec as `queue.list` returns it (ordered; `position` is 1-based). */
+export type QueueItem = Output<typeof trpc.queue.list.query>["queue"][number];
+export type WaitReason = QueueItem["waitReason"];
+export type StartResult = Output<typeof trpc.workers.start.mutate>;
+/** One event of `workers.onEvent` (the `data` of its tracked envelope). */
+export type WorkerEvent = Output<typeof trpc.workers.logs.query>[number];
+export type WorkerEventType = WorkerEvent["type"];

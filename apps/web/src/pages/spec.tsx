@@ -1,6 +1,7 @@
 import { A, useParams } from "@solidjs/router";
-import { createResource, createSignal, type JSX, Show, Suspense } from "solid-js";
+import { createEffect, createResource, createSignal, type JSX, on, Show, Suspense } from "solid-js";
 import { ChunkList } from "../components/chunk-list.tsx";
+import { LiveRun } from "../components/live-run.tsx";
 import { RunActions } from "../components/run-actions.tsx";
 import { SpecContent } from "../components/spec-content.tsx";
 import { Badge, EmptyState, ErrorNote, formatTime } from "../components/ui.tsx";
@@ -8,6 +9,8 @@ import { createChunksStore } from "../lib/chunks-store.ts";
 import { pushToast } from "../lib/toast.ts";
 import { errorMessage, trpc } from "../lib/trpc.ts";
 import type { Spec, SpecDetail } from "../lib/types.ts";
+import type { ChunkUpdate } from "../lib/worker-log.ts";
+import { useWorkers } from "../lib/workers-context.ts";
 
 export function SpecPage(): JSX.Element {
   const params = useParams<{ id: string }>();
@@ -61,7 +64,24 @@ function Workspace(props: { initial: SpecDetail }): JSX.Element {
   };
   const store = createChunksStore(specId, initialChunks, () => void reload());
 
-  const locked = () => spec().status === "running";
+  const workers = useWorkers();
+  /** The run of this spec that holds a slot now, if any. */
+  const activeRun = () => workers.active().find((w) => w.specId === specId());
+  createEffect(
+    on(
+      () => activeRun()?.id ?? null,
+      (runId, previous) => {
+        if (runId) setSpec((s) => (s.status === "running" ? s : { ...s, status: "running" }));
+        else if (previous) void reload(); // the run ended: fetch final chunk and spec statuses
+      },
+    ),
+  );
+  const onChunk = (update: ChunkUpdate) => {
+    if (update.event === "inserted" || !store.applyLive(update.chunk)) void reload();
+  };
+  let liveRun: HTMLDivElement | undefined;
+
+  const locked = () => spec().status === "running" || activeRun() !== undefined;
 
   return (
     <div data-testid="spec-workspace">
@@ -88,8 +108,16 @@ function Workspace(props: { initial: SpecDetail }): JSX.Element {
             </Show>
           </p>
         </div>
-        <RunActions spec={spec()} chunkCount={store.chunks.length} />
+        <RunActions
+          spec={spec()}
+          chunkCount={store.chunks.length}
+          onWatch={() => queueMicrotask(() => liveRun?.scrollIntoView({ block: "nearest" }))}
+        />
       </header>
+
+      <div ref={liveRun}>
+        <LiveRun specId={specId()} onChunk={onChunk} onResync={() => void reload()} />
+      </div>
 
       <Show when={locked()}>
         <p

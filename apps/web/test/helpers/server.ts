@@ -2,7 +2,10 @@ import { mkdir, mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { build } from "vite";
+import { openDatabase } from "../../../../packages/db/src/client.ts";
 import { loadEnv } from "../../../server/src/env.ts";
+import { silentLogger } from "../../../server/src/logger.ts";
+import { startOrchestrator } from "../../../server/src/runtime.ts";
 import { type RunningServer, startServer } from "../../../server/src/server.ts";
 
 const webDir = resolve(import.meta.dirname, "../..");
@@ -25,11 +28,17 @@ export async function buildWeb(outDir: string): Promise<void> {
   });
 }
 
+export interface E2eServerOptions {
+  /** Extra server configuration (e.g. `MAX_WORKERS`, `SIMULATED_CHUNK_MS`). */
+  env?: Record<string, string>;
+}
+
 /**
  * A fresh build of the web app served by the real server on 127.0.0.1 (random port), with its
- * own temp database. `close()` stops the server and removes every temp file.
+ * own temp database and the orchestrator (simulated executor unless `env` says otherwise), as
+ * `main.ts` wires it. `close()` stops the server and the runs and removes every temp file.
  */
-export async function startE2eServer(): Promise<E2eServer> {
+export async function startE2eServer(options: E2eServerOptions = {}): Promise<E2eServer> {
   const root = await mkdtemp(join(tmpdir(), "glm-web-e2e-"));
   const webDist = join(root, "web");
   const projectDir = join(root, "project");
@@ -42,16 +51,22 @@ export async function startE2eServer(): Promise<E2eServer> {
       DATABASE_URL: `file:${join(root, "e2e.db")}`,
       WEB_DIST: webDist,
       LOG_LEVEL: "error",
+      EXECUTOR: "simulated",
+      ...options.env,
     },
     { cwd: root },
   );
-  const server = await startServer({ env });
+  const database = await openDatabase({ url: env.DATABASE_URL, migrate: true });
+  const orchestrator = await startOrchestrator(env, database, silentLogger);
+  const server = await startServer({ env, database, orchestrator, logger: silentLogger });
   return {
     url: server.url,
     projectDir,
     server,
     async close() {
       await server.close();
+      await orchestrator.close({ force: true });
+      await database.close();
       await rm(root, { recursive: true, force: true });
     },
   };

@@ -323,7 +323,9 @@ export class Orchestrator {
       });
     });
     await this.#queueChanged();
-    return this.getQueueItem(id);
+    const item = await this.getQueueItem(id);
+    void this.pump(); // whoever queued it, it starts as soon as admission allows
+    return item;
   }
 
   /** Runs the admission loop until nothing more can start. Serialised; callers share a pass. */

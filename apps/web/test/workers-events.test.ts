@@ -1,0 +1,180 @@
+import { describe, expect, it } from "vitest";
+import { formatDuration } from "../src/lib/clock.ts";
+import { type LogLine, mergeLines, toLogLine } from "../src/lib/log-lines.ts";
+import type { QueueItem, Worker, WorkerEvent } from "../src/lib/types.ts";
+import {
+  activeWorkers,
+  applyEvent,
+  RECENT_LIMIT,
+  recentWorkers,
+  type WorkersData,
+} from "../src/lib/workers-events.ts";
+
+function worker(id: string, patch: Partial<Worker> = {}): Worker {
+  return {
+    id,
+    specId: `spec-${id}`,
+    projectId: `project-${id}`,
+    projectName: `project ${id}`,
+    specTitle: `Spec ${id}`,
+    status: "running",
+    currentChunkId: null,
+    currentChunkTitle: null,
+    currentStep: null,
+    progress: { current: 0, total: 4, passed: 0, failed: 0 },
+    startedAt: 1000,
+    finishedAt: null,
+    error: null,
+    executor: "simulated",
+    executorLabel: "Simulated",
+    branch: null,
+    workdir: null,
+    ...patch,
+  };
+}
+
+function item(id: string, priority = 0, addedAt = 1): QueueItem {
+  return {
+    id,
+    specId: `spec-${id}`,
+    projectId: `project-${id}`,
+    projectName: `project ${id}`,
+    specTitle: `Spec ${id}`,
+    priority,
+    addedAt,
+    position: 99,
+    waitReason: "no_slot",
+    waitDetail: "all worker slots in use (2/2)",
+  };
+}
+
+let nextId = 1;
+function event(
+  type: WorkerEvent["type"],
+  payload: Record<string, unknown>,
+  workerId: string | null = null,
+): WorkerEvent {
+  return { id: nextId++, type, payload, workerId, specId: null, at: 5000 };
+}
+
+const empty: WorkersData = { workers: [], queue: [], maxWorkers: 2, queuePaused: false };
+
+describe("applyEvent", () => {
+  it("adds a started worker and replaces it with each newer view", () => {
+    let data = applyEvent(empty, event("worker_started", { worker: worker("a") }, "a"));
+    expect(data.workers.map((w) => w.id)).toEqual(["a"]);
+    const moved = worker("a", {
+      currentChunkTitle: "Beta",
+      currentStep: "reviewing",
+      progress: { current: 2, total: 4, passed: 1, failed: 1 },
+    });
+    data = applyEvent(data, event("worker_progress", { worker: moved }, "a"));
+    expect(data.workers).toEqual([moved]);
+  });
+
+  it("sets the status from events that carry no view (pause/resume acks, failures)", () => {
+    let data: WorkersData = { ...empty, workers: [worker("a"), worker("b")] };
+    data = applyEvent(data, event("worker_paused", {}, "a"));
+    expect(data.workers.map((w) => w.status)).toEqual(["paused", "running"]);
+    data = applyEvent(data, event("worker_resumed", {}, "a"));
+    expect(data.workers[0]?.status).toBe("running");
+    data = applyEvent(data, event("worker_failed", { error: "review said fail" }, "b"));
+    expect(data.workers[1]).toMatchObject({
+      status: "failed",
+      error: "review said fail",
+      finishedAt: 5000,
+    });
+    // Unknown workers and unknown payloads change nothing.
+    expect(applyEvent(data, event("worker_paused", {}, "zzz"))).toEqual(data);
+    expect(applyEvent(data, event("worker_progress", { worker: "nope" }, "a"))).toEqual(data);
+  });
+
+  it("takes the whole queue and the pause flag from queue_updated, numbering positions", () => {
+    const data = applyEvent(
+      empty,
+      event("queue_updated", { queue: [item("x", 5), item("y")], paused: true }),
+    );
+    expect(data.queue.map((q) => [q.id, q.position])).toEqual([
+      ["x", 1],
+      ["y", 2],
+    ]);
+    expect(data.queuePaused).toBe(true);
+    // A malformed queue is ignored rather than emptying the list.
+    expect(applyEvent(data, event("queue_updated", { queue: [{ bad: 1 }] })).queue).toEqual(
+      data.queue,
+    );
+  });
+
+  it("follows settings changes", () => {
+    let data = applyEvent(empty, event("settings_updated", { key: "maxWorkers", value: 5 }));
+    expect(data.maxWorkers).toBe(5);
+    data = applyEvent(data, event("settings_updated", { key: "queuePaused", value: true }));
+    expect(data.queuePaused).toBe(true);
+  });
+
+  it("converges when events the snapshot already holds are replayed over it", () => {
+    const events = [
+      event("worker_started", { worker: worker("a") }, "a"),
+      event("worker_progress", { worker: worker("a", { currentStep: "executing" }) }, "a"),
+      event("worker_paused", {}, "a"),
+      event("queue_updated", { queue: [item("q")], paused: false }),
+    ];
+    const live = events.reduce(applyEvent, empty);
+    const replayed = events.reduce(applyEvent, live);
+    expect(replayed).toEqual(live);
+    expect(live.workers[0]?.status).toBe("paused");
+  });
+
+  it("keeps every active worker and only the newest finished ones", () => {
+    const finished = Array.from({ length: RECENT_LIMIT + 5 }, (_, i) =>
+      worker(`f${i}`, { status: "completed", finishedAt: 10_000 + i }),
+    );
+    let data: WorkersData = { ...empty, workers: [worker("live"), ...finished.slice(0, -1)] };
+    const last = finished.at(-1);
+    if (!last) throw new Error("no worker");
+    data = applyEvent(data, event("worker_completed", { worker: last }, last.id));
+    expect(activeWorkers(data.workers).map((w) => w.id)).toEqual(["live"]);
+    const recent = recentWorkers(data.workers);
+    expect(recent).toHaveLength(RECENT_LIMIT);
+    expect(recent[0]?.id).toBe(last.id);
+  });
+});
+
+describe("log lines", () => {
+  const line = (id: number): LogLine => ({
+    id,
+    at: id,
+    kind: "log",
+    level: "info",
+    text: `l${id}`,
+  });
+
+  it("merges a tail with live lines without duplicates, in id order, keeping the newest", () => {
+    expect(mergeLines([line(1), line(2)], [line(3)], 10).map((l) => l.id)).toEqual([1, 2, 3]);
+    expect(
+      mergeLines([line(2), line(3), line(4)], [line(3), line(1), line(5)], 10).map((l) => l.id),
+    ).toEqual([1, 2, 3, 4, 5]);
+    expect(mergeLines([line(1), line(2), line(3)], [line(4)], 2).map((l) => l.id)).toEqual([3, 4]);
+  });
+
+  it("renders log and tool events as lines, and nothing else", () => {
+    expect(toLogLine(event("log", { level: "warn", line: "slow disk" }, "a"))).toMatchObject({
+      kind: "log",
+      level: "warn",
+      text: "slow disk",
+    });
+    expect(
+      toLogLine(event("tool", { name: "bash", status: "failed", detail: "exit 1" }, "a")),
+    ).toMatchObject({ kind: "tool", level: "error", text: "⚙ bash failed exit 1" });
+    expect(toLogLine(event("worker_paused", {}, "a"))).toBeNull();
+  });
+});
+
+describe("formatDuration", () => {
+  it("prints seconds, minutes and hours", () => {
+    expect(formatDuration(-5)).toBe("0s");
+    expect(formatDuration(42_400)).toBe("42s");
+    expect(formatDuration(185_000)).toBe("3m 05s");
+    expect(formatDuration(3_720_000)).toBe("1h 02m");
+  });
+});
