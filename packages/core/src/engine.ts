@@ -56,7 +56,11 @@ export async function runSpec(
   let outcome: RunOutcome = "completed";
   let firstError: string | null = null;
   try {
+    // A pause that arrives while the thread starts holds the set-up too: after `paused` the
+    // run writes nothing and says nothing until it is resumed.
+    await control.checkpoint();
     const workspace = await openWorkspace(run);
+    await control.checkpoint();
     send({
       type: "workspace",
       workdir: workspace.workdir,
