@@ -124,6 +124,10 @@ line();
 line("## Orchestrator end to end (simulated executor)");
 line();
 line(
+  "From `start()` of five specs on five slots until all are completed, in one process. The bench runs from TypeScript sources, so every worker thread first loads tsx and compiles core: most of the total and of the RSS growth is that start-up, which compiled production threads do not pay.",
+);
+line();
+line(
   "| specs at once | chunks each | chunk ms | start() median ms | total s | events | events/s | main RSS growth MB |",
 );
 line("| --- | --- | --- | --- | --- | --- | --- | --- |");
