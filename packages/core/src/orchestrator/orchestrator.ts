@@ -1,7 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { hostname } from "node:os";
 import type { DrizzleDb } from "@glm-workers/db/client";
-import { createWorkersRepository } from "@glm-workers/db/repositories";
+import { claimQueueItem, createWorkersRepository } from "@glm-workers/db/repositories";
 import { settings } from "@glm-workers/db/schema";
 import { and, asc, count, desc, eq, inArray } from "drizzle-orm";
 import { coerceError, OrchestratorError } from "../errors.ts";
@@ -404,45 +404,40 @@ export class Orchestrator {
   /** Claims a queue item and creates its worker in one transaction, then launches it. */
   async #claimAndLaunch(item: QueueItemView): Promise<boolean> {
     const now = Date.now();
-    const workerId = randomUUID();
-    const claimed = await this.#o.write(async (tx) => {
-      const removed = await tx.delete(workerQueue).where(eq(workerQueue.id, item.id)).returning();
-      if (removed.length === 0) return null; // someone else took it
-      if (await activeWorkerForSpec(tx, item.specId)) return null; // never run a spec twice
-      await resetRunningChunks(tx, item.specId);
-      // A new Run All retries what failed or was cancelled last time; completed chunks stay done.
-      await tx
-        .update(chunks)
-        .set({ status: "pending", error: null, startedAt: null, completedAt: null })
-        .where(
-          and(eq(chunks.specId, item.specId), inArray(chunks.status, ["failed", "cancelled"])),
-        );
-      const [total] = await tx
-        .select({ n: count() })
-        .from(chunks)
-        .where(eq(chunks.specId, item.specId));
-      await tx.insert(workers).values({
-        id: workerId,
-        specId: item.specId,
-        projectId: item.projectId,
-        status: "running",
-        executor: this.#o.executor.kind,
-        progressTotal: total?.n ?? 0,
-        startedAt: now,
-        createdAt: now,
-        updatedAt: now,
-        leaseOwner: this.owner,
-        leaseExpiresAt: now + this.#o.leaseMs,
-      });
-      await tx
-        .update(specs)
-        .set({ status: "running", updatedAt: now })
-        .where(eq(specs.id, item.specId));
-      return true;
-    });
+    const claimed = await this.#o.write((tx) =>
+      claimQueueItem(
+        tx,
+        { ...item, waitReason: null },
+        {
+          worker: {
+            executor: this.#o.executor.kind,
+            leaseOwner: this.owner,
+            leaseExpiresAt: now + this.#o.leaseMs,
+          },
+          prepare: async (ptx, { worker }) => {
+            await resetRunningChunks(ptx, item.specId);
+            // A new Run All retries what failed or was cancelled last time; completed chunks stay done.
+            await ptx
+              .update(chunks)
+              .set({ status: "pending", error: null, startedAt: null, completedAt: null })
+              .where(
+                and(
+                  eq(chunks.specId, item.specId),
+                  inArray(chunks.status, ["failed", "cancelled"]),
+                ),
+              );
+            const [total] = await ptx
+              .select({ n: count() })
+              .from(chunks)
+              .where(eq(chunks.specId, item.specId));
+            await updateWorker(ptx, worker.id, { progressTotal: total?.n ?? 0 });
+          },
+        },
+      ),
+    );
     await this.#queueChanged();
     if (!claimed) return false;
-    const row = await this.#workerRow(workerId);
+    const row = await this.#workerRow(claimed.worker.id);
     if (row) await this.#launch(row, { startPaused: false, reason: "started" });
     return true;
   }
