@@ -90,7 +90,9 @@ interface Active {
   handle: RunHandleLike | null;
   stopRequested: boolean;
   shutdown: boolean;
+  /** Settles once the run's final state is committed (or checkpointed on shutdown). */
   finished: Promise<void>;
+  markFinished: () => void;
 }
 
 const SETTING_MAX_WORKERS = "maxWorkers";
@@ -224,12 +226,11 @@ export class Orchestrator {
 
   async listWorkers(opts: { recent?: number } = {}): Promise<WorkerView[]> {
     const views = await listWorkerViews(this.#o.db, this.#o.executorLabel, opts);
-    // live views are fresher than the rows for running workers
-    return views.map((v) =>
-      this.#active.get(v.id)?.sink.view
-        ? ({ ...this.#active.get(v.id)?.sink.view, ...pickFresh(v) } as WorkerView)
-        : v,
-    );
+    // a running worker's live view is at least as fresh as its row
+    return views.map((v) => {
+      const live = this.#active.get(v.id)?.sink.view;
+      return live ? { ...live, projectName: v.projectName, specTitle: v.specTitle } : v;
+    });
   }
 
   async getWorker(id: string): Promise<WorkerView> {
@@ -531,11 +532,12 @@ export class Orchestrator {
   }
 
   #track(view: WorkerView, titles: Array<[string, string]>): Active {
-    let resolveFinished: () => void = () => {};
+    let markFinished: () => void = () => {};
     const finished = new Promise<void>((r) => {
-      resolveFinished = r;
+      markFinished = r;
     });
     const active: Active = {
+      markFinished,
       handle: null,
       stopRequested: false,
       shutdown: false,
@@ -551,7 +553,6 @@ export class Orchestrator {
         titles,
       ),
     };
-    (active as Active & { resolveFinished: () => void }).resolveFinished = resolveFinished;
     this.#active.set(view.id, active);
     return active;
   }
@@ -562,7 +563,7 @@ export class Orchestrator {
         this.#o.log("error", `finishing worker ${workerId} failed: ${coerceError(err).message}`),
       )
       .finally(() => {
-        (active as Active & { resolveFinished?: () => void }).resolveFinished?.();
+        active.markFinished();
         void this.pump();
       });
   }
@@ -912,11 +913,6 @@ export class Orchestrator {
   #assertOpen(): void {
     if (this.#closing) throw new OrchestratorError("UNAVAILABLE", "the server is shutting down");
   }
-}
-
-/** Fields of a DB view that a live in-memory view does not track. */
-function pickFresh(v: WorkerView): Partial<WorkerView> {
-  return { projectName: v.projectName, specTitle: v.specTitle };
 }
 
 /** A lease owner `host:pid:…` of this host whose process is gone holds nothing. */
