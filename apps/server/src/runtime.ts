@@ -19,7 +19,8 @@ export function dataDirOf(env: Env): string {
 export function executorConfig(env: Env): ExecutorConfig {
   const keys: Record<string, string> = {};
   if (env.ZAI_API_KEY) keys.ZAI_API_KEY = env.ZAI_API_KEY;
-  if (env.GLM_API_KEY) keys.GLM_API_KEY = env.GLM_API_KEY;
+  // opencode's built-in Z.ai/Zhipu providers read ZHIPU_API_KEY
+  if (env.GLM_API_KEY) keys.ZHIPU_API_KEY = env.GLM_API_KEY;
   return {
     kind: env.EXECUTOR,
     simulatedChunkMs: env.SIMULATED_CHUNK_MS,
