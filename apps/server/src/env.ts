@@ -1,6 +1,12 @@
 import { resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { executorLabel as labelOf } from "@glm-workers/core";
+import {
+  EXECUTOR_KINDS,
+  type ExecutorKind,
+  LOG_LEVELS,
+  type LogLevel,
+} from "@glm-workers/db/enums";
 import { z } from "zod";
 import { isLoopbackHostname } from "./net.ts";
 
@@ -9,10 +15,9 @@ import { isLoopbackHostname } from "./net.ts";
  * validated with zod. `loadEnv` throws an `EnvError` that names every bad variable.
  */
 
-export const EXECUTOR_KINDS = ["simulated", "opencode", "command"] as const;
-export type ExecutorKindName = (typeof EXECUTOR_KINDS)[number];
-export const LOG_LEVELS = ["debug", "info", "warn", "error"] as const;
-export type LogLevel = (typeof LOG_LEVELS)[number];
+export { EXECUTOR_KINDS, LOG_LEVELS };
+export type ExecutorKindName = ExecutorKind;
+export type { LogLevel };
 
 /** Variables whose values never appear in error messages. */
 const SECRET_KEYS = new Set(["AUTH_TOKEN", "GLM_API_KEY", "ZAI_API_KEY"]);
@@ -84,6 +89,8 @@ function envSchema(cwd: string) {
         .transform((p) => resolve(cwd, p))
         .default(DEFAULT_WEB_DIST),
       CHUNK_TIMEOUT_MS: integer("CHUNK_TIMEOUT_MS", 1000, 24 * 3_600_000).default(900_000),
+      /** Worker events older than this many days are deleted (the newest 100k always stay). */
+      EVENT_RETENTION_DAYS: integer("EVENT_RETENTION_DAYS", 1, 3650).default(7),
     })
     .superRefine((env, ctx) => {
       if (!isLoopbackHostname(env.HOST) && !env.AUTH_TOKEN) {

@@ -43,6 +43,7 @@ export async function startOrchestrator(env: Env, database: Database, logger: Lo
     executorLabel: labelOf,
     maxWorkers: env.MAX_WORKERS,
     chunkTimeoutMs: env.CHUNK_TIMEOUT_MS,
+    retentionMs: env.EVENT_RETENTION_DAYS * 24 * 3600_000,
     log: (level, msg) => logger[level](msg),
   });
   await orchestrator.init();

@@ -24,6 +24,7 @@ describe("loadEnv", () => {
       SIMULATED_CHUNK_MS: 4000,
       OPENCODE_MODEL: "zai-coding-plan/glm-4.7",
       CHUNK_TIMEOUT_MS: 900_000,
+      EVENT_RETENTION_DAYS: 7,
     });
     expect(env.AUTH_TOKEN).toBeUndefined();
     expect(env.WEB_DIST).toMatch(/apps[/\\]web[/\\]dist$/);
@@ -70,6 +71,18 @@ describe("loadEnv", () => {
     expect(list.join("\n")).toMatch(/EXECUTOR must be one of simulated, opencode, command/);
     expect(list.join("\n")).toMatch(/LOG_LEVEL must be one of debug, info, warn, error/);
     expect(list.join("\n")).toMatch(/CHUNK_TIMEOUT_MS must be an integer/);
+  });
+
+  test("EVENT_RETENTION_DAYS is a whole number of days from 1", () => {
+    expect(loadEnv({ EVENT_RETENTION_DAYS: "30" }, { cwd: "/srv/app" }).EVENT_RETENTION_DAYS).toBe(
+      30,
+    );
+    expect(problems({ EVENT_RETENTION_DAYS: "0" }).join("\n")).toMatch(
+      /EVENT_RETENTION_DAYS must be at least 1/,
+    );
+    expect(problems({ EVENT_RETENTION_DAYS: "2.5" }).join("\n")).toMatch(
+      /EVENT_RETENTION_DAYS must be an integer/,
+    );
   });
 
   test("MAX_WORKERS must be 1..64", () => {

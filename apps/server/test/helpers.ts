@@ -1,7 +1,7 @@
-import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
+import { mkdirSync } from "node:fs";
 import { request as httpRequest } from "node:http";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { removeDir, tempDir } from "@glm-workers/core/testkit";
 import { type Database, openDatabase } from "@glm-workers/db/client";
 import { createRepositories, type Repositories } from "@glm-workers/db/repositories";
 import type { Hono } from "hono";
@@ -22,14 +22,14 @@ export interface Sandbox {
 }
 
 export function sandbox(): Sandbox {
-  const dir = mkdtempSync(join(tmpdir(), "glm-server-test-"));
+  const dir = tempDir("server-test");
   const projectDir = join(dir, "project");
   mkdirSync(projectDir);
   return {
     dir,
     dbUrl: `file:${join(dir, "data", "test.db")}`,
     projectDir,
-    cleanup: () => rmSync(dir, { recursive: true, force: true }),
+    cleanup: () => removeDir(dir),
   };
 }
 

@@ -1,6 +1,6 @@
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { removeDir, tempDir } from "@glm-workers/core/testkit";
 import { afterEach, expect, test } from "vitest";
 import { call, type TestApp, testApp } from "./helpers.ts";
 
@@ -9,11 +9,11 @@ const distDirs: string[] = [];
 afterEach(async () => {
   await t?.close();
   t = undefined;
-  for (const dir of distDirs.splice(0)) rmSync(dir, { recursive: true, force: true });
+  for (const dir of distDirs.splice(0)) removeDir(dir);
 });
 
 function makeDist(): string {
-  const dist = mkdtempSync(join(tmpdir(), "glm-web-dist-"));
+  const dist = tempDir("web-dist");
   distDirs.push(dist);
   mkdirSync(join(dist, "assets"), { recursive: true });
   writeFileSync(join(dist, "index.html"), "<!doctype html><title>glm-workers</title>");

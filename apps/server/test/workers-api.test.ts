@@ -1,10 +1,10 @@
-import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { mkdirSync } from "node:fs";
 import { join } from "node:path";
-import { WORKER_EVENT_TYPES } from "@glm-workers/core/orchestrator";
+import { parseWorkerEvent, WORKER_EVENT_TYPES } from "@glm-workers/core/events";
+import { removeDir, tempDir, waitFor } from "@glm-workers/core/testkit";
 import { EventSource } from "eventsource";
-import { afterAll, afterEach, describe, expect, test } from "vitest";
-import { api, type ServerProcess, startServerProcess, waitUntil } from "./process-helpers.ts";
+import { afterEach, describe, expect, test } from "vitest";
+import { api, type ServerProcess, startServerProcess } from "./process-helpers.ts";
 
 /** Acceptance of the workers API against a real server process, as a user with curl would see it. */
 
@@ -14,6 +14,8 @@ interface Seen {
   id: number;
   type: string;
   workerId: string | null;
+  /** The event's `data`, parsed. */
+  data: Record<string, unknown>;
 }
 
 function listen(url: string, lastEventId?: number) {
@@ -30,8 +32,8 @@ function listen(url: string, lastEventId?: number) {
   });
   for (const type of TYPES) {
     es.addEventListener(type, (e) => {
-      const data = JSON.parse(e.data) as { id: number; workerId: string | null };
-      seen.push({ id: Number(e.lastEventId), type, workerId: data.workerId });
+      const data = JSON.parse(e.data) as Record<string, unknown> & { workerId: string | null };
+      seen.push({ id: Number(e.lastEventId), type, workerId: data.workerId, data });
     });
   }
   const opened = new Promise<void>((resolve, reject) => {
@@ -48,9 +50,7 @@ const sources: EventSource[] = [];
 afterEach(async () => {
   for (const es of sources.splice(0)) es.close();
   for (const s of servers.splice(0)) await s.stop("SIGKILL");
-});
-afterAll(() => {
-  if (dir) rmSync(dir, { recursive: true, force: true });
+  removeDir(dir);
 });
 
 async function boot(env: Record<string, string> = {}) {
@@ -66,7 +66,7 @@ async function boot(env: Record<string, string> = {}) {
   return s;
 }
 
-async function makeSpecs(url: string, names: string[], chunks = 2) {
+async function makeSpecs(url: string, names: string[], chunks = 2, description = "") {
   const ids: string[] = [];
   for (const name of names) {
     const directory = join(dir, "projects", name);
@@ -82,7 +82,7 @@ async function makeSpecs(url: string, names: string[], chunks = 2) {
         content: `# ${name}`,
         chunks: Array.from({ length: chunks }, (_, i) => ({
           title: `${name} ${i + 1}`,
-          description: `part ${i + 1}`,
+          description: `part ${i + 1} ${description}`.trim(),
         })),
       },
     );
@@ -117,7 +117,7 @@ async function workerFor(url: string, specId: string) {
 
 describe("workers API", () => {
   test("two run at once, the rest queue in priority order; stop starts the next; SSE sees all in order", async () => {
-    dir = mkdtempSync(join(tmpdir(), "glm-api-"));
+    dir = tempDir("api");
     const s = await boot();
     const live = listen(s.url);
     sources.push(live.es);
@@ -164,9 +164,9 @@ describe("workers API", () => {
     const stopped = await api<Worker>(s.url, "DELETE", `/api/workers/${ra.json.worker.id}`);
     expect(stopped.status).toBe(200);
     expect(stopped.json.status).toBe("stopped");
-    await waitUntil("d to start", async () => (await workerFor(s.url, d))?.status === "running");
+    await waitFor("d to start", async () => (await workerFor(s.url, d))?.status === "running");
 
-    const all = await waitUntil("b, c, d to complete", async () => {
+    const all = await waitFor("b, c, d to complete", async () => {
       const ws = await Promise.all([b, c, d].map((id) => workerFor(s.url, id)));
       return ws.every((w) => w?.status === "completed") ? (ws as Worker[]) : null;
     });
@@ -176,7 +176,7 @@ describe("workers API", () => {
     expect(wd.startedAt ?? 0).toBeLessThan(wb.finishedAt ?? 0);
 
     // SSE: ids strictly increasing, every lifecycle event seen
-    await waitUntil("completion events", async () =>
+    await waitFor("completion events", async () =>
       live.seen.filter((e) => e.type === "worker_completed").length >= 3 ? true : null,
     );
     const ids = live.seen.map((e) => e.id);
@@ -202,12 +202,12 @@ describe("workers API", () => {
     sources.push(again.es);
     await again.opened;
     const expected = live.seen.filter((e) => e.id > middle.id).map((e) => e.id);
-    await waitUntil("replay", async () => (again.seen.length >= expected.length ? true : null));
+    await waitFor("replay", async () => (again.seen.length >= expected.length ? true : null));
     expect(again.seen.map((e) => e.id).slice(0, expected.length)).toEqual(expected);
   }, 150_000);
 
   test("pause holds progress, also across a restart; kill -9 mid-run resumes and completes every chunk", async () => {
-    dir = mkdtempSync(join(tmpdir(), "glm-api-"));
+    dir = tempDir("api");
     let s = await boot({ SIMULATED_CHUNK_MS: "1200" });
     const [p, k] = (await makeSpecs(s.url, ["paused", "killed"], 3)) as [string, string];
     const rp = await api<{ worker: Worker }>(s.url, "POST", "/api/workers", { specId: p });
@@ -232,7 +232,7 @@ describe("workers API", () => {
     expect(afterLogs.slice(before)).toEqual([]);
 
     // kill -9 while "killed" is mid-run
-    await waitUntil("a chunk of the killed spec to complete", async () => {
+    await waitFor("a chunk of the killed spec to complete", async () => {
       const spec = await api<{ chunks: Array<{ status: string }> }>(
         s.url,
         "GET",
@@ -248,7 +248,7 @@ describe("workers API", () => {
     expect((await api<Worker>(s.url, "GET", `/api/workers/${rp.json.worker.id}`)).json.status).toBe(
       "paused",
     );
-    const done = await waitUntil("the killed run to complete", async () => {
+    const done = await waitFor("the killed run to complete", async () => {
       const w = await api<Worker>(s.url, "GET", `/api/workers/${rk.json.worker.id}`);
       return w.json.status === "completed" ? w.json : null;
     });
@@ -267,7 +267,7 @@ describe("workers API", () => {
     const resumed = await api<Worker>(s.url, "POST", `/api/workers/${rp.json.worker.id}/resume`);
     expect(resumed.status).toBe(200);
     expect(resumed.json.status).toBe("running");
-    await waitUntil("the paused run to complete after resume", async () => {
+    await waitFor("the paused run to complete after resume", async () => {
       const w = await api<Worker>(s.url, "GET", `/api/workers/${rp.json.worker.id}`);
       return w.json.status === "completed" ? true : null;
     });
@@ -279,4 +279,74 @@ describe("workers API", () => {
     expect(pausedSpec.json.chunks.every((c) => c.status === "completed")).toBe(true);
     expect((await api(s.url, "POST", `/api/workers/${rp.json.worker.id}/pause`)).status).toBe(409);
   }, 150_000);
+
+  test("SSE data carries the WorkerEvent fields at top level (worker, progress, error, queue)", async () => {
+    dir = tempDir("api");
+    const s = await boot({ MAX_WORKERS: "1", SIMULATED_CHUNK_MS: "300" });
+    const live = listen(s.url);
+    sources.push(live.es);
+    await live.opened;
+    const [ok] = (await makeSpecs(s.url, ["ok"], 1)) as [string];
+    const [bad] = (await makeSpecs(s.url, ["bad"], 2, "[simulate:fail]")) as [string];
+    await api(s.url, "POST", "/api/workers", { specId: ok });
+    await api(s.url, "POST", "/api/workers", { specId: bad }); // queued behind ok
+    await waitFor("both runs to end", () =>
+      live.seen.some((e) => e.type === "worker_completed") &&
+      live.seen.some((e) => e.type === "worker_failed")
+        ? true
+        : null,
+    );
+    // every event is the strict shared protocol, envelope included
+    for (const e of live.seen) {
+      expect(parseWorkerEvent(e.data)).toEqual(e.data);
+      expect(e.data.id).toBe(e.id);
+      expect(e.data.type).toBe(e.type);
+      expect(e.data).toHaveProperty("payload");
+      expect(e.data).toHaveProperty("at");
+    }
+    const first = (type: string) => live.seen.find((e) => e.type === type)?.data ?? {};
+    expect(first("worker_started")).toMatchObject({
+      workerId: expect.any(String),
+      worker: { specId: ok, status: "running" },
+    });
+    expect(first("worker_progress")).toMatchObject({
+      workerId: expect.any(String),
+      progress: {
+        current: expect.any(Number),
+        total: 1,
+        passed: expect.any(Number),
+        failed: expect.any(Number),
+      },
+    });
+    expect(first("worker_completed")).toMatchObject({
+      workerId: expect.any(String),
+      worker: { specId: ok, status: "completed" },
+    });
+    const failed = first("worker_failed");
+    expect(failed).toMatchObject({ workerId: expect.any(String), worker: { specId: bad } });
+    expect(failed.error).toEqual(expect.stringMatching(/failed/));
+    // bad waits behind ok: some queue_updated lists it alone, with its reason
+    const queued = live.seen.find(
+      (e) =>
+        e.type === "queue_updated" &&
+        Array.isArray(e.data.queue) &&
+        e.data.queue.some((q: { specId?: string }) => q.specId === bad),
+    );
+    expect(queued?.data).toMatchObject({ queue: [{ specId: bad, position: 1 }], paused: false });
+
+    // a failed chunk stops the run: the second chunk was cancelled, never started
+    const spec = await api<{ chunks: Array<{ status: string; error: string | null }> }>(
+      s.url,
+      "GET",
+      `/api/specs/${bad}`,
+    );
+    expect(spec.json.chunks.map((c) => c.status)).toEqual(["failed", "cancelled"]);
+    const started = live.seen.filter(
+      (e) =>
+        e.type === "chunk_updated" &&
+        e.data.event === "started" &&
+        e.data.workerId === failed.workerId,
+    );
+    expect(started).toHaveLength(1);
+  }, 120_000);
 });

@@ -1,4 +1,5 @@
 import type { WorkerEvent } from "@glm-workers/core/orchestrator";
+import { waitFor } from "@glm-workers/core/testkit";
 import { type Database, openDatabase } from "@glm-workers/db/client";
 import {
   createTRPCClient,
@@ -65,18 +66,10 @@ function collect(
   return { seen, sub };
 }
 
-async function until(what: string, ok: () => boolean, timeoutMs = 60_000) {
-  const deadline = Date.now() + timeoutMs;
-  while (!ok()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
-
 test("start, queue, settings and a subscription that resumes from lastEventId without gaps", async () => {
   const { trpc, box: b, orchestrator: o } = await boot();
   const live = collect(trpc, {});
-  await until("the subscription to attach", () => o.bus.listenerCount > 0);
+  await waitFor("the subscription to attach", () => o.bus.listenerCount > 0);
 
   const project = await trpc.projects.create.mutate({ name: "p", directory: b.projectDir });
   const one = await trpc.specs.create.mutate({
@@ -107,7 +100,7 @@ test("start, queue, settings and a subscription that resumes from lastEventId wi
   const info = await trpc.system.info.query();
   expect(info.maxWorkers).toBe(2);
 
-  await until(
+  await waitFor(
     "both runs to complete",
     () => live.seen.filter((e) => e.type === "worker_completed").length === 2,
   );
@@ -133,12 +126,12 @@ test("start, queue, settings and a subscription that resumes from lastEventId wi
 
   // leave and come back from the middle: the replay equals what was missed, in order
   live.sub.unsubscribe();
-  await until("the listener to be removed", () => o.bus.listenerCount === 0);
+  await waitFor("the listener to be removed", () => o.bus.listenerCount === 0);
   const middle = live.seen[Math.floor(live.seen.length / 2)] as WorkerEvent;
   const resumed = collect(trpc, { lastEventId: String(middle.id) });
   const expected = live.seen.filter((e) => e.id > middle.id).map((e) => e.id);
-  await until("the replay", () => resumed.seen.length >= expected.length);
+  await waitFor("the replay", () => resumed.seen.length >= expected.length);
   expect(resumed.seen.map((e) => e.id).slice(0, expected.length)).toEqual(expected);
   resumed.sub.unsubscribe();
-  await until("the listener to be removed", () => o.bus.listenerCount === 0);
+  await waitFor("the listener to be removed", () => o.bus.listenerCount === 0);
 }, 120_000);

@@ -1,6 +1,6 @@
-import { mkdtemp, readdir, readFile, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { readdir, readFile } from "node:fs/promises";
 import { join, resolve } from "node:path";
+import { removeDir, tempDir } from "@glm-workers/core/testkit";
 import { build } from "vite";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
@@ -11,7 +11,7 @@ describe("web build", () => {
   let files: string[] = [];
 
   beforeAll(async () => {
-    outDir = await mkdtemp(join(tmpdir(), "glm-web-build-"));
+    outDir = tempDir("web-build");
     await build({
       configFile: join(webDir, "vite.config.ts"),
       root: webDir,
@@ -21,8 +21,8 @@ describe("web build", () => {
     files = await readdir(join(outDir, "assets"));
   }, 120_000);
 
-  afterAll(async () => {
-    if (outDir) await rm(outDir, { recursive: true, force: true });
+  afterAll(() => {
+    removeDir(outDir);
   });
 
   it("emits index.html that loads the hashed JS and CSS assets", async () => {

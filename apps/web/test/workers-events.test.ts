@@ -1,7 +1,8 @@
+import { type EventPayload, parseWorkerEvent } from "@glm-workers/core/events";
 import { describe, expect, it } from "vitest";
 import { formatDuration } from "../src/lib/clock.ts";
 import { type LogLine, mergeLines, toLogLine } from "../src/lib/log-lines.ts";
-import type { QueueItem, Worker, WorkerEvent } from "../src/lib/types.ts";
+import type { QueueItem, Worker, WorkerEvent, WorkerEventType } from "../src/lib/types.ts";
 import {
   activeWorkers,
   applyEvent,
@@ -49,44 +50,99 @@ function item(id: string, priority = 0, addedAt = 1): QueueItem {
 }
 
 let nextId = 1;
-function event(
-  type: WorkerEvent["type"],
-  payload: Record<string, unknown>,
+/** A published event built the way the server builds it, checked by the shared protocol. */
+function event<T extends WorkerEventType>(
+  type: T,
+  payload: EventPayload<T>,
   workerId: string | null = null,
 ): WorkerEvent {
-  return { id: nextId++, type, payload, workerId, specId: null, at: 5000 };
+  return parseWorkerEvent({
+    ...payload,
+    id: nextId++,
+    type,
+    payload,
+    workerId,
+    specId: null,
+    at: 5000,
+  });
 }
 
 const empty: WorkersData = { workers: [], queue: [], maxWorkers: 2, queuePaused: false };
 
 describe("applyEvent", () => {
   it("adds a started worker and replaces it with each newer view", () => {
-    let data = applyEvent(empty, event("worker_started", { worker: worker("a") }, "a"));
+    let data = applyEvent(
+      empty,
+      event("worker_started", { worker: worker("a"), reason: "started" }, "a"),
+    );
     expect(data.workers.map((w) => w.id)).toEqual(["a"]);
     const moved = worker("a", {
       currentChunkTitle: "Beta",
       currentStep: "reviewing",
       progress: { current: 2, total: 4, passed: 1, failed: 1 },
     });
-    data = applyEvent(data, event("worker_progress", { worker: moved }, "a"));
+    data = applyEvent(
+      data,
+      event("worker_progress", { worker: moved, progress: moved.progress }, "a"),
+    );
     expect(data.workers).toEqual([moved]);
   });
 
-  it("sets the status from events that carry no view (pause/resume acks, failures)", () => {
+  it("takes the status from the view each status event carries (pause/resume acks, failures)", () => {
     let data: WorkersData = { ...empty, workers: [worker("a"), worker("b")] };
-    data = applyEvent(data, event("worker_paused", {}, "a"));
+    data = applyEvent(
+      data,
+      event("worker_paused", { worker: worker("a", { status: "paused" }) }, "a"),
+    );
     expect(data.workers.map((w) => w.status)).toEqual(["paused", "running"]);
-    data = applyEvent(data, event("worker_resumed", {}, "a"));
+    data = applyEvent(
+      data,
+      event("worker_resumed", { worker: worker("a"), reason: "resumed" }, "a"),
+    );
     expect(data.workers[0]?.status).toBe("running");
-    data = applyEvent(data, event("worker_failed", { error: "review said fail" }, "b"));
+    const failed = worker("b", { status: "failed", error: "review said fail", finishedAt: 5000 });
+    data = applyEvent(
+      data,
+      event("worker_failed", { worker: failed, error: "review said fail" }, "b"),
+    );
     expect(data.workers[1]).toMatchObject({
       status: "failed",
       error: "review said fail",
       finishedAt: 5000,
     });
-    // Unknown workers and unknown payloads change nothing.
-    expect(applyEvent(data, event("worker_paused", {}, "zzz"))).toEqual(data);
-    expect(applyEvent(data, event("worker_progress", { worker: "nope" }, "a"))).toEqual(data);
+  });
+
+  it("rejects malformed events at the protocol (the feed skips them)", () => {
+    const base = { id: 1, workerId: "a", specId: null, at: 1 };
+    expect(() =>
+      parseWorkerEvent({
+        ...base,
+        type: "worker_progress",
+        payload: { worker: "nope" },
+        worker: "nope",
+      }),
+    ).toThrow();
+    expect(() =>
+      parseWorkerEvent({
+        ...base,
+        workerId: null,
+        type: "queue_updated",
+        payload: { queue: [{ bad: 1 }], paused: false },
+        queue: [{ bad: 1 }],
+        paused: false,
+      }),
+    ).toThrow();
+    const failed = worker("a", { status: "failed" });
+    expect(() =>
+      parseWorkerEvent({
+        ...base,
+        type: "worker_failed",
+        payload: { worker: failed, error: "" },
+        worker: failed,
+        error: "",
+      }),
+    ).toThrow();
+    expect(() => parseWorkerEvent({ ...base, type: "no_such_event", payload: {} })).toThrow();
   });
 
   it("takes the whole queue and the pause flag from queue_updated, numbering positions", () => {
@@ -99,24 +155,40 @@ describe("applyEvent", () => {
       ["y", 2],
     ]);
     expect(data.queuePaused).toBe(true);
-    // A malformed queue is ignored rather than emptying the list.
-    expect(applyEvent(data, event("queue_updated", { queue: [{ bad: 1 }] })).queue).toEqual(
-      data.queue,
-    );
   });
 
   it("follows settings changes", () => {
-    let data = applyEvent(empty, event("settings_updated", { key: "maxWorkers", value: 5 }));
+    let data = applyEvent(
+      empty,
+      event("settings_updated", {
+        key: "maxWorkers",
+        value: { value: 5, configured: 2 },
+        maxWorkers: 5,
+        queuePaused: false,
+      }),
+    );
     expect(data.maxWorkers).toBe(5);
-    data = applyEvent(data, event("settings_updated", { key: "queuePaused", value: true }));
-    expect(data.queuePaused).toBe(true);
+    data = applyEvent(
+      data,
+      event("settings_updated", {
+        key: "queuePaused",
+        value: true,
+        maxWorkers: 5,
+        queuePaused: true,
+      }),
+    );
+    expect(data).toMatchObject({ maxWorkers: 5, queuePaused: true });
   });
 
   it("converges when events the snapshot already holds are replayed over it", () => {
     const events = [
-      event("worker_started", { worker: worker("a") }, "a"),
-      event("worker_progress", { worker: worker("a", { currentStep: "executing" }) }, "a"),
-      event("worker_paused", {}, "a"),
+      event("worker_started", { worker: worker("a"), reason: "started" }, "a"),
+      event(
+        "worker_progress",
+        { worker: worker("a", { currentStep: "executing" }), progress: worker("a").progress },
+        "a",
+      ),
+      event("worker_paused", { worker: worker("a", { status: "paused" }) }, "a"),
       event("queue_updated", { queue: [item("q")], paused: false }),
     ];
     const live = events.reduce(applyEvent, empty);
@@ -158,15 +230,19 @@ describe("log lines", () => {
   });
 
   it("renders log and tool events as lines, and nothing else", () => {
-    expect(toLogLine(event("log", { level: "warn", line: "slow disk" }, "a"))).toMatchObject({
+    expect(
+      toLogLine(event("log", { chunkId: null, level: "warn", line: "slow disk" }, "a")),
+    ).toMatchObject({
       kind: "log",
       level: "warn",
       text: "slow disk",
     });
     expect(
-      toLogLine(event("tool", { name: "bash", status: "failed", detail: "exit 1" }, "a")),
+      toLogLine(
+        event("tool", { chunkId: null, name: "bash", status: "failed", detail: "exit 1" }, "a"),
+      ),
     ).toMatchObject({ kind: "tool", level: "error", text: "⚙ bash failed exit 1" });
-    expect(toLogLine(event("worker_paused", {}, "a"))).toBeNull();
+    expect(toLogLine(event("worker_paused", { worker: worker("a") }, "a"))).toBeNull();
   });
 });
 

@@ -22,16 +22,16 @@ export interface ChunkContext {
  * - `passed`: reviewed `pass`, committed, completed.
  * - `needs_fix`: completed with reviewStatus `needs_fix` (and committed); `fix` was inserted
  *   right after it.
- * - `exec_failed`: the agent failed, timed out or changed nothing; the chunk is failed.
- * - `review_failed`: the review said `fail`, gave a malformed answer, itself failed, or a fix
- *   chunk was not accepted; the chunk is failed and the run stops.
+ * - `failed`: the chunk is failed and the run stops (the engine cancels every later chunk).
+ *   Any of: the agent failed, timed out or changed nothing; the review said `fail`, gave a
+ *   malformed answer or itself failed; a fix chunk was not accepted; the chunk could not be
+ *   run at all (e.g. a git error while committing). `error` says which.
  * - `aborted`: the run was aborted; the chunk is back to `pending`.
  */
 export type ChunkOutcome =
   | { kind: "passed" }
   | { kind: "needs_fix"; fix: ChunkSnapshot }
-  | { kind: "exec_failed"; error: string }
-  | { kind: "review_failed"; error: string }
+  | { kind: "failed"; error: string }
   | { kind: "aborted" };
 
 const SUMMARY_MAX = 4000;
@@ -114,7 +114,7 @@ export async function runChunk(ctx: ChunkContext, chunk: ChunkSnapshot): Promise
     }
     const error = `the chunk could not be run: ${coerceError(err).message}`;
     fail(ctx, chunk, error);
-    return { kind: "review_failed", error };
+    return { kind: "failed", error };
   }
 }
 
@@ -151,13 +151,13 @@ async function runChunkSteps(ctx: ChunkContext, chunk: ChunkSnapshot): Promise<C
       ? `the agent timed out after ${Math.round(timeoutMs / 1000)} s`
       : (exec.error ?? "the agent failed");
     fail(ctx, chunk, error);
-    return { kind: "exec_failed", error };
+    return { kind: "failed", error };
   }
   const after = await treeFingerprint(workspace.workdir, workspace.isGit);
   if (after === before) {
     const error = "the agent finished but the working tree did not change";
     fail(ctx, chunk, error);
-    return { kind: "exec_failed", error };
+    return { kind: "failed", error };
   }
   ctx.state.update(chunk, "updated", { outputSummary: summary || null });
 
@@ -174,23 +174,23 @@ async function runChunkSteps(ctx: ChunkContext, chunk: ChunkSnapshot): Promise<C
   if (!review.ok) {
     const error = `the review failed: ${review.error ?? "unknown error"}`;
     fail(ctx, chunk, error);
-    return { kind: "review_failed", error };
+    return { kind: "failed", error };
   }
   const parsed = parseReview(review.output);
   if (!parsed.ok) {
     fail(ctx, chunk, parsed.error);
-    return { kind: "review_failed", error: parsed.error };
+    return { kind: "failed", error: parsed.error };
   }
   const { status, feedback } = parsed.answer;
   if (status === "fail") {
     const error = `the review rejected the chunk: ${feedback}`;
     fail(ctx, chunk, error, { status, feedback });
-    return { kind: "review_failed", error };
+    return { kind: "failed", error };
   }
   if (status === "needs_fix" && chunk.fixOf !== null) {
     const error = `the fix was not accepted by the review: ${feedback}`;
     fail(ctx, chunk, error, { status, feedback });
-    return { kind: "review_failed", error };
+    return { kind: "failed", error };
   }
 
   const commitHash = await commit(ctx, chunk);

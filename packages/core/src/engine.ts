@@ -23,14 +23,17 @@ export interface RunSpecDeps {
 
 /**
  * Runs one spec (DESIGN §3) in the calling thread:
- * for each chunk that is not completed, in order — cancel it when a dependency failed or was
- * cancelled; execute (failure: non-zero exit, timeout, or an unchanged working tree); review
- * (strict JSON `{status, feedback, fixChunk?}`); `pass` → commit + completed; `needs_fix` →
- * completed with reviewStatus `needs_fix` (its work is committed too) and a fix chunk is
- * inserted right after it and run once (a fix that is not accepted fails the run); `fail` (or a
- * failed/malformed review) → the chunk fails, every remaining chunk is cancelled, the run
- * fails. An execution failure fails only that chunk and its dependents; independent chunks
- * still run and the run's outcome is `failed`.
+ * for each chunk that is not completed, in order — execute; review (strict JSON
+ * `{status, feedback, fixChunk?}`); `pass` → commit + completed; `needs_fix` → completed with
+ * reviewStatus `needs_fix` (its work is committed too) and a fix chunk is inserted right after
+ * it and run once. Whatever fails a chunk — the agent exits non-zero, times out or changes
+ * nothing, the review says `fail`, fails itself or answers malformed, a fix is not accepted —
+ * stops the run: the chunk is failed, every later chunk that is not completed is `cancelled`
+ * without being started, and the run's outcome is `failed` with that chunk's error.
+ *
+ * A run only ever sees its own failures (a retry starts with every chunk that is not completed
+ * back to `pending`, see RunState), so no chunk is reached with a failed or cancelled
+ * dependency; a dependency's failure cancels its dependents like every other later chunk.
  *
  * Every change is sent as a typed message; the returned result is also sent as `done`.
  */
@@ -86,28 +89,12 @@ export async function runSpec(
       const chunk = state.chunks[i] as ChunkSnapshot;
       if (chunk.status !== "pending") continue;
       await control.checkpoint();
-      const blocker = blockedBy(state, chunk);
-      if (blocker) {
-        state.update(chunk, "cancelled", {
-          status: "cancelled",
-          error: `dependency "${blocker.title}" ${blocker.status}`,
-          completedAt: Date.now(),
-        });
-        continue;
-      }
       const result = await runChunk(ctx, chunk);
       if (result.kind === "aborted") throw new RunAbortedError(control.abortReason ?? "aborted");
-      if (result.kind === "exec_failed") {
+      if (result.kind === "failed") {
         outcome = "failed";
-        firstError ??= `chunk "${chunk.title}" failed: ${result.error}`;
-        if (chunk.fixOf !== null) {
-          state.cancelFrom(i + 1, `the fix chunk "${chunk.title}" failed`);
-          break;
-        }
-      } else if (result.kind === "review_failed") {
-        outcome = "failed";
-        firstError ??= `chunk "${chunk.title}" failed: ${result.error}`;
-        state.cancelFrom(i + 1, `the run stopped after "${chunk.title}" failed its review`);
+        firstError = `chunk "${chunk.title}" failed: ${result.error}`;
+        state.cancelFrom(i + 1, `the run stopped after "${chunk.title}" failed`);
         break;
       }
     }
@@ -148,13 +135,4 @@ function openWorkspace(run: RunSnapshot): Promise<Workspace> {
     branch: run.options.branch ?? run.spec.branch,
     worktreeRoot: run.options.worktreeRoot ?? null,
   });
-}
-
-/** The first dependency of `chunk` that failed or was cancelled in this run, if any. */
-function blockedBy(state: RunState, chunk: ChunkSnapshot): ChunkSnapshot | null {
-  for (const id of chunk.dependencies) {
-    const dep = state.get(id);
-    if (dep && (dep.status === "failed" || dep.status === "cancelled")) return dep;
-  }
-  return null;
 }

@@ -1,3 +1,13 @@
+import {
+  CHUNK_EVENTS,
+  CHUNK_STATUSES,
+  EXECUTOR_KINDS,
+  LOG_LEVELS,
+  REVIEW_STATUSES,
+  TOOL_STATUSES,
+  WORKER_STEPS,
+} from "@glm-workers/db/enums";
+import { chunkPatchSchema, type Progress, progressSchema } from "@glm-workers/db/events";
 import { z } from "zod";
 
 /**
@@ -6,12 +16,12 @@ import { z } from "zod";
  * these schemas.
  */
 
-export const executorKindSchema = z.enum(["simulated", "opencode", "command"]);
+export const executorKindSchema = z.enum(EXECUTOR_KINDS);
 export type ExecutorKind = z.infer<typeof executorKindSchema>;
 
-export const chunkStatusSchema = z.enum(["pending", "running", "completed", "failed", "cancelled"]);
-export const reviewStatusSchema = z.enum(["pass", "needs_fix", "fail"]);
-export const workerStepSchema = z.enum(["executing", "reviewing"]);
+export const chunkStatusSchema = z.enum(CHUNK_STATUSES);
+export const reviewStatusSchema = z.enum(REVIEW_STATUSES);
+export const workerStepSchema = z.enum(WORKER_STEPS);
 
 /** A chunk as the thread sees it: a snapshot taken by the main thread at start. */
 export const chunkSnapshotSchema = z.object({
@@ -95,34 +105,12 @@ export type MainToThreadInput = z.input<typeof mainToThreadSchema>;
 
 // ---- thread → main -------------------------------------------------------
 
-/** Fields of a chunk that changed; `id` always present. */
-export const chunkPatchSchema = z.object({
-  id: z.string(),
-  status: chunkStatusSchema.optional(),
-  title: z.string().optional(),
-  description: z.string().optional(),
-  order: z.number().int().optional(),
-  fixOf: z.string().nullable().optional(),
-  dependencies: z.array(z.string()).optional(),
-  outputSummary: z.string().nullable().optional(),
-  error: z.string().nullable().optional(),
-  reviewStatus: reviewStatusSchema.nullable().optional(),
-  reviewFeedback: z.string().nullable().optional(),
-  commitHash: z.string().nullable().optional(),
-  startedAt: z.number().nullable().optional(),
-  completedAt: z.number().nullable().optional(),
-});
-export type ChunkPatch = z.infer<typeof chunkPatchSchema>;
+export type { ChunkPatch } from "@glm-workers/db/events";
+export type { Progress };
+/** Chunk changes and progress counts have the event protocol's shapes (db package). */
+export { chunkPatchSchema, progressSchema };
 
-export const progressSchema = z.object({
-  current: z.number().int().nonnegative(),
-  total: z.number().int().nonnegative(),
-  passed: z.number().int().nonnegative(),
-  failed: z.number().int().nonnegative(),
-});
-export type Progress = z.infer<typeof progressSchema>;
-
-export const logLevelSchema = z.enum(["debug", "info", "warn", "error"]);
+export const logLevelSchema = z.enum(LOG_LEVELS);
 
 export const runOutcomeSchema = z.enum(["completed", "failed", "aborted"]);
 export type RunOutcome = z.infer<typeof runOutcomeSchema>;
@@ -148,7 +136,7 @@ export const threadToMainSchema = z.discriminatedUnion("type", [
   z.object({
     type: z.literal("chunk"),
     /** started | finished | inserted (a new fix chunk) | cancelled | updated */
-    event: z.enum(["started", "finished", "inserted", "cancelled", "updated"]),
+    event: z.enum(CHUNK_EVENTS),
     chunk: chunkPatchSchema,
     at: z.number(),
   }),
@@ -164,7 +152,7 @@ export const threadToMainSchema = z.discriminatedUnion("type", [
     type: z.literal("tool"),
     chunkId: z.string().nullable(),
     name: z.string(),
-    status: z.enum(["started", "completed", "failed"]),
+    status: z.enum(TOOL_STATUSES),
     detail: z.string().optional(),
     at: z.number(),
   }),

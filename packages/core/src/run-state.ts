@@ -92,7 +92,10 @@ export class RunState {
     this.sendProgress();
   }
 
-  /** Marks every chunk after `index` that is not completed as cancelled. */
+  /**
+   * Marks every chunk from `index` on that is not in a final state as cancelled (`reason` is
+   * its error); the engine calls it with the index after the chunk that stopped the run.
+   */
   cancelFrom(index: number, reason: string): void {
     for (const c of this.chunks.slice(index)) {
       if (c.status === "completed" || c.status === "failed" || c.status === "cancelled") continue;

@@ -4,7 +4,8 @@ import { afterAll, afterEach, beforeAll, describe, expect, test } from "vitest";
 import { RunPool } from "../src/pool.ts";
 import { descendants, isAlive, processState } from "../src/process-tree.ts";
 import type { ThreadToMain } from "../src/protocol.ts";
-import { chunk, Recorder, removeDir, sleep, snapshot, tempDir } from "./engine-helpers.ts";
+import { removeDir, tempDir } from "../src/testkit/index.ts";
+import { chunk, Recorder, sleep, snapshot } from "./engine-helpers.ts";
 
 let pool: RunPool;
 const dirs: string[] = [];

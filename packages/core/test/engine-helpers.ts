@@ -1,18 +1,9 @@
 import { execFileSync } from "node:child_process";
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { ChunkSnapshot, RunSnapshotInput, ThreadToMain } from "../src/protocol.ts";
 
 export const CHUNK_MS = 400;
-
-export function tempDir(prefix: string): string {
-  return mkdtempSync(join(tmpdir(), `glm-${prefix}-`));
-}
-
-export function removeDir(dir: string): void {
-  rmSync(dir, { recursive: true, force: true });
-}
 
 /** A git repository with one commit, in `dir/repo`. */
 export function makeRepo(dir: string): string {

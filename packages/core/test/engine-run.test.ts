@@ -1,16 +1,13 @@
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, afterEach, beforeAll, describe, expect, test } from "vitest";
+import { runSpec } from "../src/engine.ts";
+import { createSimulatedExecutor } from "../src/executors/simulated.ts";
+import type { ExecutorFactory } from "../src/executors/types.ts";
 import { RunPool } from "../src/pool.ts";
-import {
-  chunk,
-  gitOut,
-  makeRepo,
-  Recorder,
-  removeDir,
-  snapshot,
-  tempDir,
-} from "./engine-helpers.ts";
+import { RunControl } from "../src/run-control.ts";
+import { removeDir, tempDir } from "../src/testkit/index.ts";
+import { chunk, gitOut, makeRepo, Recorder, snapshot } from "./engine-helpers.ts";
 
 let pool: RunPool;
 const dirs: string[] = [];
@@ -152,7 +149,7 @@ describe("runSpec in a worker thread", () => {
     ]);
   });
 
-  test("an execution failure fails the chunk and cancels its dependents; others still run", async () => {
+  test("an execution failure stops the run: dependents and independent chunks are cancelled", async () => {
     const dir = newDir("engine-fail");
     const rec = new Recorder();
     const result = await pool.start(
@@ -166,13 +163,20 @@ describe("runSpec in a worker thread", () => {
     ).result;
     expect(result.outcome).toBe("failed");
     expect(result.error).toContain('chunk "Chunk a" failed');
-    expect(result.progress).toEqual({ current: 4, total: 4, passed: 1, failed: 1 });
+    expect(result.error).toContain("simulated failure");
+    expect(result.progress).toEqual({ current: 4, total: 4, passed: 0, failed: 1 });
     const states = rec.chunkStates();
     expect(states.get("a")).toMatchObject({ status: "failed" });
     expect(String(states.get("a")?.error)).toContain("simulated failure");
-    expect(states.get("b")).toMatchObject({ status: "cancelled", event: "cancelled" });
-    expect(states.get("c")).toMatchObject({ status: "completed", reviewStatus: "pass" });
-    expect(states.get("d")).toMatchObject({ status: "cancelled" });
+    for (const id of ["b", "c", "d"]) {
+      expect(states.get(id)).toMatchObject({
+        status: "cancelled",
+        event: "cancelled",
+        error: 'the run stopped after "Chunk a" failed',
+      });
+    }
+    expect(rec.of("step").map((s) => `${s.chunkId}:${s.step}`)).toEqual(["a:executing"]);
+    expect(existsSync(join(dir, "glm-sim", "chunk-c.md"))).toBe(false);
   });
 
   test("a review fail stops the run and cancels every remaining chunk", async () => {
@@ -189,8 +193,13 @@ describe("runSpec in a worker thread", () => {
     expect(result.outcome).toBe("failed");
     const states = rec.chunkStates();
     expect(states.get("a")).toMatchObject({ status: "failed", reviewStatus: "fail" });
-    expect(states.get("b")).toMatchObject({ status: "cancelled" });
-    expect(states.get("c")).toMatchObject({ status: "cancelled" });
+    expect(result.error).toContain("the review rejected the chunk");
+    for (const id of ["b", "c"]) {
+      expect(states.get(id)).toMatchObject({
+        status: "cancelled",
+        error: 'the run stopped after "Chunk a" failed',
+      });
+    }
     expect(rec.of("step").map((s) => s.chunkId)).toEqual(["a", "a"]);
   });
 
@@ -206,6 +215,13 @@ describe("runSpec in a worker thread", () => {
     expect(a?.status).toBe("failed");
     expect(String(a?.error)).toContain("not JSON");
     expect(String(a?.error)).toContain("Looks fine to me, I think? (not JSON)");
+    expect(rec.chunkStates().get("b")).toMatchObject({ status: "cancelled" });
+    expect(
+      rec
+        .of("chunk")
+        .filter((m) => m.event === "started")
+        .map((m) => m.chunk.id),
+    ).toEqual(["a"]);
   });
 
   test("an agent that changes nothing fails its chunk", async () => {
@@ -262,5 +278,103 @@ describe("runSpec in a worker thread", () => {
     expect(second.of("step").map((s) => s.chunkId)).toEqual(["b", "b"]);
     const hashB = second.chunkStates().get("b")?.commitHash as string;
     expect(gitOut(repo, "rev-parse", `${hashB}^`)).toBe(hashA);
+  });
+});
+
+/** The simulated executor, recording every call it gets as `<chunk id>:<execute|review>`. */
+function recordingExecutor(calls: string[]): ExecutorFactory {
+  return (config) => {
+    const inner = createSimulatedExecutor(config);
+    return {
+      kind: inner.kind,
+      label: inner.label,
+      execute(req) {
+        calls.push(`${req.chunk.id}:execute`);
+        return inner.execute(req);
+      },
+      review(req) {
+        calls.push(`${req.chunk.id}:review`);
+        return inner.review(req);
+      },
+      close: () => inner.close(),
+    };
+  };
+}
+
+describe("a failed chunk stops the run", () => {
+  test.each([
+    { how: "the agent fails", directive: "fail", error: "simulated failure", opts: {} },
+    {
+      how: "the agent changes nothing",
+      directive: "no_change",
+      error: "the working tree did not change",
+      opts: {},
+    },
+    {
+      how: "the agent times out",
+      directive: "slow",
+      error: "the agent timed out after 1 s",
+      opts: { chunkMs: 1000, chunkTimeoutMs: 1000 },
+    },
+  ])(
+    "when $how in chunk 1 of 3, chunks 2 and 3 are cancelled and never started",
+    async ({ directive, error, opts }) => {
+      const dir = newDir(`engine-stop-${directive}`);
+      const rec = new Recorder();
+      const calls: string[] = [];
+      const result = await runSpec(
+        snapshot(
+          dir,
+          [chunk("a", 0, `Part a. [simulate:${directive}]`), chunk("b", 1), chunk("c", 2)],
+          opts,
+        ),
+        {
+          control: new RunControl(),
+          send: rec.onMessage,
+          createExecutor: recordingExecutor(calls),
+        },
+      );
+      expect(result.outcome).toBe("failed");
+      expect(result.error).toBe(`chunk "Chunk a" failed: ${rec.chunkStates().get("a")?.error}`);
+      expect(result.error).toContain(error);
+      expect(result.progress).toEqual({ current: 3, total: 3, passed: 0, failed: 1 });
+      expect(rec.messages.at(-1)).toMatchObject({ type: "done", outcome: "failed" });
+
+      expect(calls).toEqual(["a:execute"]);
+      const started = rec.of("chunk").filter((m) => m.event === "started");
+      expect(started.map((m) => m.chunk.id)).toEqual(["a"]);
+      const states = rec.chunkStates();
+      expect(states.get("a")).toMatchObject({ status: "failed", event: "finished" });
+      for (const id of ["b", "c"]) {
+        expect(states.get(id)).toMatchObject({
+          status: "cancelled",
+          event: "cancelled",
+          error: 'the run stopped after "Chunk a" failed',
+        });
+        expect(states.get(id)?.startedAt).toBeUndefined();
+      }
+      expect(existsSync(join(dir, "glm-sim", "chunk-b.md"))).toBe(false);
+    },
+  );
+
+  test("a retry after a stopped run starts again at the failed chunk and runs the cancelled ones", async () => {
+    const dir = newDir("engine-retry");
+    const rec = new Recorder();
+    const calls: string[] = [];
+    const result = await runSpec(
+      snapshot(dir, [
+        chunk("a", 0, "Part a.", { status: "completed", reviewStatus: "pass" }),
+        chunk("b", 1, "Part b.", { status: "failed" }),
+        chunk("c", 2, "Part c.", { status: "cancelled", dependencies: ["b"] }),
+      ]),
+      { control: new RunControl(), send: rec.onMessage, createExecutor: recordingExecutor(calls) },
+    );
+    expect(result).toEqual({
+      outcome: "completed",
+      error: null,
+      progress: { current: 3, total: 3, passed: 3, failed: 0 },
+    });
+    expect(calls).toEqual(["b:execute", "b:review", "c:execute", "c:review"]);
+    expect(rec.chunkStates().has("a")).toBe(false);
   });
 });

@@ -7,7 +7,8 @@ import { createSimulatedExecutor } from "../src/executors/simulated.ts";
 import type { ExecutorEvent } from "../src/executors/types.ts";
 import { executorConfigSchema } from "../src/protocol.ts";
 import { parseReview } from "../src/review.ts";
-import { chunk, removeDir, sleep, tempDir } from "./engine-helpers.ts";
+import { removeDir, tempDir } from "../src/testkit/index.ts";
+import { chunk, sleep } from "./engine-helpers.ts";
 
 const dirs: string[] = [];
 afterEach(() => {

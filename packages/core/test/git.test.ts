@@ -9,8 +9,9 @@ import {
   listWorktrees,
   prepareWorkspace,
 } from "../src/git.ts";
+import { removeDir, tempDir } from "../src/testkit/index.ts";
 import { treeFingerprint } from "../src/tree-state.ts";
-import { gitOut, makeRepo, removeDir, tempDir } from "./engine-helpers.ts";
+import { gitOut, makeRepo } from "./engine-helpers.ts";
 
 const dirs: string[] = [];
 afterEach(() => {

@@ -1,12 +1,11 @@
 import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createOpencodeExecutor } from "../src/executors/opencode.ts";
 import type { ExecutionHandle, Executor, ExecutorEvent } from "../src/executors/types.ts";
 import { descendants, isAlive, processState } from "../src/process-tree.ts";
 import type { ChunkSnapshot } from "../src/protocol.ts";
-import { type FakeGlm, startFakeGlm } from "../src/testkit/index.ts";
+import { type FakeGlm, removeDir, startFakeGlm, tempDir, waitFor } from "../src/testkit/index.ts";
 
 /**
  * The real opencode binary (opencode-ai 1.18) against the fake GLM server on 127.0.0.1.
@@ -47,15 +46,6 @@ function comm(pid: number): string {
   }
 }
 
-/** Polls `cond` every 20 ms; fails after `timeoutMs`. */
-async function until(cond: () => boolean, timeoutMs: number, what: string): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!cond()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(20);
-  }
-}
-
 /** Collects every pid of the tree (walking /proc from the root) while it runs. */
 function trackTree(handle: ExecutionHandle): { pids: Set<number>; stop: () => void } {
   const pids = new Set<number>();
@@ -69,7 +59,7 @@ function trackTree(handle: ExecutionHandle): { pids: Set<number>; stop: () => vo
 }
 
 beforeAll(async () => {
-  root = mkdtempSync(join(tmpdir(), "glm-opencode-test-"));
+  root = tempDir("opencode-test");
   fake = await startFakeGlm({ apiKey: API_KEY });
   executor = createOpencodeExecutor({
     kind: "opencode",
@@ -85,7 +75,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await executor?.close();
   await fake?.close();
-  rmSync(root, { recursive: true, force: true });
+  removeDir(root);
 });
 
 describe("opencode executor (real opencode, fake GLM)", () => {
@@ -180,7 +170,10 @@ describe("opencode executor (real opencode, fake GLM)", () => {
     });
     const tree = trackTree(handle);
     const first = await fake.waitFor((r) => r.index >= before && r.kind === "agent", 45_000);
-    await until(() => first.chunkTimes.length >= 5, 10_000, "the stream to start");
+    await waitFor("the stream to start", () => first.chunkTimes.length >= 5, {
+      timeoutMs: 10_000,
+      intervalMs: 20,
+    });
 
     const pauseAsked = Date.now();
     await handle.pause();
@@ -245,10 +238,10 @@ describe("opencode executor (real opencode, fake GLM)", () => {
     });
     const tree = trackTree(handle);
     const startedAt = Date.now();
-    await until(
-      () => [...tree.pids].some((p) => comm(p) === "sleep" && isAlive(p)),
-      45_000,
+    await waitFor(
       "the bash tool's sleep process",
+      () => [...tree.pids].some((p) => comm(p) === "sleep" && isAlive(p)),
+      { timeoutMs: 45_000, intervalMs: 20 },
     );
     await sleep(100);
     const seen = [...tree.pids].filter(isAlive);

@@ -1,5 +1,4 @@
-import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { type Database, openDatabase } from "@glm-workers/db/client";
 import { createRepositories, type Repositories } from "@glm-workers/db/repositories";
@@ -8,6 +7,9 @@ import { EventBus } from "../src/orchestrator/bus.ts";
 import { Orchestrator, type OrchestratorOptions } from "../src/orchestrator/orchestrator.ts";
 import type { WorkerEvent } from "../src/orchestrator/types.ts";
 import { RunPool } from "../src/pool.ts";
+import { removeDir, tempDir, waitFor } from "../src/testkit/index.ts";
+
+export { removeDir, waitFor };
 
 export interface Harness {
   dir: string;
@@ -24,14 +26,14 @@ export interface Harness {
 export async function openHarness(
   opts: { dir?: string; maxWorkers?: number; chunkMs?: number } & Partial<OrchestratorOptions> = {},
 ): Promise<Harness> {
-  const dir = opts.dir ?? mkdtempSync(join(tmpdir(), "glm-orch-"));
+  const dir = opts.dir ?? tempDir("orch");
   const dbUrl = `file:${join(dir, "test.db")}`;
   const database = await openDatabase({ url: dbUrl });
   const repos = createRepositories(database);
   const bus = new EventBus();
   const events: WorkerEvent[] = [];
   bus.subscribe((e) => events.push(e));
-  const pool = new RunPool({ maxThreads: 8 });
+  const pool = opts.pool ?? new RunPool({ maxThreads: 8 });
   const orchestrator = new Orchestrator({
     db: database.db,
     write: database.write,
@@ -59,10 +61,6 @@ export async function openHarness(
   };
 }
 
-export function removeDir(dir: string): void {
-  rmSync(dir, { recursive: true, force: true });
-}
-
 /** A project in its own plain directory, with one spec of `n` chunks. */
 export async function makeSpec(h: Harness, name: string, n = 2, extra = "") {
   const directory = join(h.dir, "projects", name);
@@ -78,18 +76,4 @@ export async function makeSpec(h: Harness, name: string, n = 2, extra = "") {
     })),
   });
   return { project, spec: created.spec, chunks: created.chunks };
-}
-
-export async function waitFor<T>(
-  what: string,
-  probe: () => Promise<T | undefined | null | false> | T | undefined | null | false,
-  timeoutMs = 60_000,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
 }

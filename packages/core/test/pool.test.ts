@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, test } from "vitest";
 import { RunPool } from "../src/pool.ts";
-import { chunk, Recorder, removeDir, snapshot, tempDir } from "./engine-helpers.ts";
+import { removeDir, tempDir } from "../src/testkit/index.ts";
+import { chunk, Recorder, snapshot } from "./engine-helpers.ts";
 
 const crashWorker = new URL("./fixtures/crash-worker.ts", import.meta.url);
 const deafWorker = new URL("./fixtures/deaf-worker.ts", import.meta.url);

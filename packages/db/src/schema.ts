@@ -1,36 +1,29 @@
 import { sql } from "drizzle-orm";
 import { index, integer, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
+import {
+  CHUNK_STATUSES,
+  EXECUTOR_KINDS,
+  REVIEW_STATUSES,
+  SPEC_STATUSES,
+  WORKER_EVENT_TYPES,
+  WORKER_STATUSES,
+  WORKER_STEPS,
+} from "./enums.ts";
 
 /** All ids are text (UUID v4 unless stated); all times are epoch milliseconds. */
 
-export const SPEC_STATUSES = [
-  "draft",
-  "ready",
-  "running",
-  "completed",
-  "review",
-  "failed",
-] as const;
-export type SpecStatus = (typeof SPEC_STATUSES)[number];
-
-export const CHUNK_STATUSES = ["pending", "running", "completed", "failed", "cancelled"] as const;
-export type ChunkStatus = (typeof CHUNK_STATUSES)[number];
-
-export const REVIEW_STATUSES = ["pass", "needs_fix", "fail"] as const;
-export type ReviewStatus = (typeof REVIEW_STATUSES)[number];
-
-export const WORKER_STATUSES = [
-  "idle",
-  "running",
-  "paused",
-  "completed",
-  "failed",
-  "stopped",
-] as const;
-export type WorkerStatus = (typeof WORKER_STATUSES)[number];
-
-export const WORKER_STEPS = ["executing", "reviewing"] as const;
-export type WorkerStep = (typeof WORKER_STEPS)[number];
+export {
+  CHUNK_STATUSES,
+  type ChunkStatus,
+  REVIEW_STATUSES,
+  type ReviewStatus,
+  SPEC_STATUSES,
+  type SpecStatus,
+  WORKER_STATUSES,
+  WORKER_STEPS,
+  type WorkerStatus,
+  type WorkerStep,
+} from "./enums.ts";
 
 export const projects = sqliteTable("projects", {
   id: text("id").primaryKey(),
@@ -94,7 +87,7 @@ export const workers = sqliteTable(
       .notNull()
       .references(() => projects.id, { onDelete: "cascade" }),
     status: text("status", { enum: WORKER_STATUSES }).notNull().default("idle"),
-    executor: text("executor").notNull().default("simulated"),
+    executor: text("executor", { enum: EXECUTOR_KINDS }).notNull().default("simulated"),
     currentChunkId: text("current_chunk_id"),
     currentStep: text("current_step", { enum: WORKER_STEPS }),
     progressCurrent: integer("progress_current").notNull().default(0),
@@ -141,7 +134,7 @@ export const workerEvents = sqliteTable(
     id: integer("id").primaryKey({ autoIncrement: true }),
     workerId: text("worker_id"),
     specId: text("spec_id"),
-    type: text("type").notNull(),
+    type: text("type", { enum: WORKER_EVENT_TYPES }).notNull(),
     payload: text("payload", { mode: "json" })
       .$type<Record<string, unknown>>()
       .notNull()

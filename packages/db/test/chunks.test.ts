@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { ConflictError, NotFoundError, ValidationError } from "../src/errors.ts";
+import { applyChunkPatch } from "../src/repositories/chunks.ts";
 import { seedSpec, type TempDb, tempDb } from "./helpers.ts";
 
 let t: TempDb | undefined;
@@ -111,5 +112,22 @@ describe("chunks repository", () => {
     );
     expect(await d.repos.chunks.resetRunning(spec.id)).toBe(1);
     expect(await d.repos.chunks.get(id)).toMatchObject({ status: "pending", startedAt: null });
+  });
+
+  it("applyChunkPatch touches only a chunk of the given spec and returns null for a missing one", async () => {
+    const { d, spec, chunks } = await setup(1);
+    const other = await seedSpec(d.repos, 1);
+    const id = chunks[0]?.id ?? "";
+    const apply = (patch: Parameters<typeof applyChunkPatch>[1], specId?: string) =>
+      d.database.write((tx) => applyChunkPatch(tx, patch, specId));
+    expect(await apply({ id, outputSummary: "done" }, spec.id)).toMatchObject({
+      id,
+      outputSummary: "done",
+    });
+    expect(await apply({ id, title: "x" }, other.spec.id)).toBeNull();
+    expect(await apply({ id: "missing", title: "x" })).toBeNull();
+    expect(await apply({ id: "missing" })).toBeNull();
+    expect(await apply({ id }, spec.id)).toMatchObject({ id, title: "c0" });
+    expect(await apply({ id, title: "renamed" })).toMatchObject({ title: "renamed" });
   });
 });

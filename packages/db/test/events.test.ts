@@ -17,7 +17,7 @@ describe("events repository", () => {
     expect(await ev.lastId()).toBe(0);
     const rows = await ev.append([
       { workerId: "w1", type: "log", payload: { line: "a" }, at: 10 },
-      { workerId: "w2", type: "progress", payload: { current: 1 } },
+      { workerId: "w2", type: "worker_progress", payload: { current: 1 } },
       { workerId: "w1", type: "tool", specId: "s" },
     ]);
     expect(rows.map((r) => r.id)).toEqual([
@@ -36,10 +36,10 @@ describe("events repository", () => {
 
     const first = rows[0]?.id ?? 0;
     expect(await ev.after(0)).toEqual(rows);
-    expect((await ev.after(first)).map((r) => r.type)).toEqual(["progress", "tool"]);
+    expect((await ev.after(first)).map((r) => r.type)).toEqual(["worker_progress", "tool"]);
     expect((await ev.after(0, { workerId: "w1" })).map((r) => r.type)).toEqual(["log", "tool"]);
-    expect((await ev.after(0, { types: ["tool", "progress"] })).map((r) => r.type)).toEqual([
-      "progress",
+    expect((await ev.after(0, { types: ["tool", "worker_progress"] })).map((r) => r.type)).toEqual([
+      "worker_progress",
       "tool",
     ]);
     expect(await ev.after(0, { limit: 1 })).toHaveLength(1);
@@ -92,7 +92,7 @@ describe("events repository", () => {
     await d.repos.events.append(
       Array.from({ length: 10 }, (_, i) => ({
         workerId: i % 2 ? "odd" : "even",
-        type: i === 9 ? "progress" : "log",
+        type: i === 9 ? "worker_progress" : "log",
         payload: { i },
       })),
     );

@@ -5,6 +5,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import { isBusyError, isForeignKeyViolation, type Schema } from "../src/client.ts";
 import { insertEvents } from "../src/repositories/index.ts";
 import { projects, specs, workerEvents } from "../src/schema.ts";
+import { createRunStore } from "../src/store/index.ts";
 import { type TempDb, tempDb } from "./helpers.ts";
 
 let t: TempDb | undefined;
@@ -114,19 +115,28 @@ describe("group-committing writer", () => {
     expect(ids).toEqual(["g0", "g1", "g2", "g3", "g4"]);
   });
 
-  it("enforces foreign keys: deleting a project cascades to specs and chunks", async () => {
-    t = await tempDb();
-    const project = await t.repos.projects.create({ name: "p", directory: "/p" });
-    const { spec } = await t.repos.specs.create({
-      projectId: project.id,
-      title: "s",
-      chunks: [{ title: "a" }],
-    });
-    await t.repos.queue.add({ specId: spec.id });
-    await t.repos.projects.remove(project.id);
-    expect(await t.repos.specs.get(spec.id)).toBeNull();
-    expect(await t.repos.chunks.listBySpec(spec.id)).toEqual([]);
-    expect(await t.repos.queue.list()).toEqual([]);
+  it("enforces foreign keys: deleting a project cascades to specs, chunks, queue and workers", async () => {
+    const d = await tempDb();
+    t = d;
+    const store = createRunStore({ ...d.database, executorLabel: (k) => `label ${k}` });
+    const project = await d.repos.projects.create({ name: "p", directory: "/p" });
+    const spec = async (title: string) =>
+      (await d.repos.specs.create({ projectId: project.id, title, chunks: [{ title: "a" }] })).spec;
+    const queued = await spec("queued");
+    const running = await spec("running");
+    await store.enqueue(queued.id, 0);
+    const { item } = await store.enqueue(running.id, 0);
+    await store.claim(item.id, { executor: "simulated", leaseOwner: "me", leaseExpiresAt: 1 });
+    expect(await store.queue()).toHaveLength(1);
+    expect(await store.activeWorkers()).toHaveLength(1);
+
+    await d.repos.projects.remove(project.id);
+    for (const s of [queued, running]) {
+      expect(await d.repos.specs.get(s.id)).toBeNull();
+      expect(await d.repos.chunks.listBySpec(s.id)).toEqual([]);
+    }
+    expect(await store.queue()).toEqual([]);
+    expect(await store.workers()).toEqual([]);
   });
 
   it("retries after SQLITE_BUSY with a fresh connection and the writes really commit", async () => {

@@ -5,7 +5,6 @@ import {
   queuePatchInput,
   queueReorderInput,
   startWorkerInput,
-  streamEvents,
   WORKER_EVENT_TYPES,
 } from "@glm-workers/core/orchestrator";
 import { Hono } from "hono";
@@ -53,7 +52,7 @@ export function workersRoutes(orchestrator: Orchestrator) {
       }, KEEP_ALIVE_MS);
       try {
         await stream.write(": connected\n\n");
-        const events = streamEvents(orchestrator.bus, orchestrator.db, {
+        const events = orchestrator.stream({
           workerId: query.workerId,
           types: query.types,
           lastEventId,

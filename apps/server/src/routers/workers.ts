@@ -2,7 +2,6 @@ import {
   eventsInput,
   idSchema,
   startWorkerInput,
-  streamEvents,
   WORKER_EVENT_TYPES,
 } from "@glm-workers/core/orchestrator";
 import type { TRPCRouterRecord } from "@trpc/server";
@@ -54,7 +53,7 @@ export const workersRouter = {
   onEvent: orchestratorProcedure
     .input(eventsInput.extend({ types: z.array(z.enum(WORKER_EVENT_TYPES)).optional() }))
     .subscription(async function* ({ ctx, input, signal }) {
-      const events = streamEvents(ctx.orchestrator.bus, ctx.orchestrator.db, {
+      const events = ctx.orchestrator.stream({
         workerId: input.workerId,
         types: input.types,
         lastEventId: input.lastEventId ? Number(input.lastEventId) : null,

@@ -1,3 +1,4 @@
+import { workerEventSchema } from "@glm-workers/core/events";
 import { trpc } from "./trpc.ts";
 import type { WorkerEvent, WorkerEventType } from "./types.ts";
 
@@ -63,7 +64,11 @@ export function openEventFeed(options: EventFeedOptions): () => void {
         onData(tracked) {
           if (closed || gen !== generation) return;
           lastEventId = tracked.id;
-          options.onEvent(tracked.data);
+          // The shared protocol checks what arrives; an event this build does not know is skipped.
+          const checked = workerEventSchema.safeParse(tracked.data);
+          if (checked.success) options.onEvent(tracked.data);
+          else
+            console.warn(`skipped a malformed ${String(tracked.data?.type)} event`, checked.error);
         },
         onConnectionStateChange(state) {
           if (closed || gen !== generation) return;

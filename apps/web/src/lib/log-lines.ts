@@ -9,32 +9,19 @@ export interface LogLine {
   text: string;
 }
 
-export function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === "object" && value !== null && !Array.isArray(value);
-}
-
 /** A log or tool event as one display line; other events give null. */
 export function toLogLine(event: WorkerEvent): LogLine | null {
-  const p = isRecord(event.payload) ? event.payload : {};
   if (event.type === "log") {
-    return {
-      id: event.id,
-      at: event.at,
-      kind: "log",
-      level: typeof p.level === "string" ? p.level : "info",
-      text: typeof p.line === "string" ? p.line : "",
-    };
+    return { id: event.id, at: event.at, kind: "log", level: event.level, text: event.line };
   }
   if (event.type === "tool") {
-    const name = typeof p.name === "string" ? p.name : "tool";
-    const status = typeof p.status === "string" ? p.status : "";
-    const detail = typeof p.detail === "string" && p.detail ? ` ${p.detail}` : "";
+    const detail = event.detail ? ` ${event.detail}` : "";
     return {
       id: event.id,
       at: event.at,
       kind: "tool",
-      level: status === "failed" ? "error" : "tool",
-      text: `⚙ ${name} ${status}${detail}`,
+      level: event.status === "failed" ? "error" : "tool",
+      text: `⚙ ${event.name} ${event.status}${detail}`,
     };
   }
   return null;

@@ -19,6 +19,5 @@ export type WorkerStatus = Worker["status"];
 export type QueueItem = Output<typeof trpc.queue.list.query>["queue"][number];
 export type WaitReason = QueueItem["waitReason"];
 export type StartResult = Output<typeof trpc.workers.start.mutate>;
-/** One event of `workers.onEvent` (the `data` of its tracked envelope). */
-export type WorkerEvent = Output<typeof trpc.workers.logs.query>[number];
-export type WorkerEventType = WorkerEvent["type"];
+/** One event of `workers.onEvent` (the `data` of its tracked envelope): the shared protocol. */
+export type { WorkerEvent, WorkerEventOf, WorkerEventType } from "@glm-workers/core/events";

@@ -1,13 +1,11 @@
 import { createEffect, createSignal, onCleanup } from "solid-js";
-import { isRecord, type LogLine, mergeLines, toLogLine } from "./log-lines.ts";
+import { type LogLine, mergeLines, toLogLine } from "./log-lines.ts";
 import { errorMessage, trpc } from "./trpc.ts";
+import type { WorkerEventOf } from "./types.ts";
 import type { WorkersStore } from "./workers-store.ts";
 
-/** A `chunk_updated` payload: the change and the chunk fields that changed. */
-export interface ChunkUpdate {
-  event: string;
-  chunk: { id: string } & Record<string, unknown>;
-}
+/** A `chunk_updated` event's fields: the change and the chunk fields that changed. */
+export type ChunkUpdate = Pick<WorkerEventOf<"chunk_updated">, "event" | "chunk">;
 
 export interface WorkerLog {
   lines(): readonly LogLine[];
@@ -67,13 +65,7 @@ export function createWorkerLog(
     const stopListening = store.listen((event) => {
       if (event.workerId !== id) return;
       if (event.type === "chunk_updated") {
-        const p = event.payload;
-        if (options.onChunk && isRecord(p.chunk) && typeof p.chunk.id === "string") {
-          options.onChunk({
-            event: typeof p.event === "string" ? p.event : "updated",
-            chunk: p.chunk as ChunkUpdate["chunk"],
-          });
-        }
+        options.onChunk?.({ event: event.event, chunk: event.chunk });
         return;
       }
       const line = toLogLine(event);

@@ -1,6 +1,6 @@
-import { mkdir, mkdtemp, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { mkdir } from "node:fs/promises";
 import { join, resolve } from "node:path";
+import { removeDir, tempDir } from "@glm-workers/core/testkit";
 import { build } from "vite";
 import { openDatabase } from "../../../../packages/db/src/client.ts";
 import { loadEnv } from "../../../server/src/env.ts";
@@ -39,7 +39,7 @@ export interface E2eServerOptions {
  * `main.ts` wires it. `close()` stops the server and the runs and removes every temp file.
  */
 export async function startE2eServer(options: E2eServerOptions = {}): Promise<E2eServer> {
-  const root = await mkdtemp(join(tmpdir(), "glm-web-e2e-"));
+  const root = tempDir("web-e2e");
   const webDist = join(root, "web");
   const projectDir = join(root, "project");
   await mkdir(projectDir);
@@ -67,7 +67,7 @@ export async function startE2eServer(options: E2eServerOptions = {}): Promise<E2
       await server.close();
       await orchestrator.close({ force: true });
       await database.close();
-      await rm(root, { recursive: true, force: true });
+      removeDir(root);
     },
   };
 }

@@ -1,16 +1,6 @@
-import type { WriteTx } from "@glm-workers/db/client";
-import { eq } from "drizzle-orm";
+import type { NewEvent } from "@glm-workers/db/events";
+import { progressColumns, type RunBatch, type RunStore } from "@glm-workers/db/store";
 import type { ThreadToMain } from "../protocol.ts";
-import {
-  applyChunkPatch,
-  insertEvents,
-  type NewEvent,
-  progressPatch,
-  specs,
-  updateWorker,
-  type WorkerPatch,
-  type WriteFn,
-} from "./store.ts";
 import type { WorkerEvent, WorkerView } from "./types.ts";
 
 /**
@@ -27,7 +17,7 @@ export class RunSink {
   constructor(
     readonly view: WorkerView,
     private readonly deps: {
-      write: WriteFn;
+      store: Pick<RunStore, "persistBatch">;
       publish: (events: WorkerEvent[]) => void;
       onError: (err: Error) => void;
       /** True once the user asked to stop: late `paused`/`resumed` acks no longer flip status. */
@@ -70,42 +60,55 @@ export class RunSink {
     }
   }
 
-  async #persist(batch: ThreadToMain[]): Promise<void> {
+  async #persist(messages: ThreadToMain[]): Promise<void> {
     // Changes go to a copy that becomes the live view only once the batch has committed, so
     // whoever waits for a status (e.g. `paused`) sees it together with everything before it.
     const view: WorkerView = { ...this.view, progress: { ...this.view.progress } };
-    const patch: WorkerPatch = {};
-    const ops: Array<(tx: WriteTx) => Promise<void>> = [];
-    const events: NewEvent[] = [];
-    let progressChanged = false;
+    const batch: RunBatch & { chunks: RunBatch["chunks"][number][]; events: NewEvent[] } = {
+      workerId: view.id,
+      specId: view.specId,
+      worker: {},
+      chunks: [],
+      events: [],
+    };
     const ids = { workerId: view.id, specId: view.specId };
+    const snapshot = () => ({ ...view, progress: { ...view.progress } });
+    let progressChanged = false;
 
-    for (const msg of batch) {
+    for (const msg of messages) {
       switch (msg.type) {
         case "workspace":
-          patch.workdir = msg.workdir;
-          patch.branch = msg.branch;
+          batch.worker.workdir = msg.workdir;
+          batch.worker.branch = msg.branch;
+          batch.branch = msg.branch;
           view.workdir = msg.workdir;
           view.branch = msg.branch;
-          ops.push(async (tx) => {
-            await tx.update(specs).set({ branch: msg.branch }).where(eq(specs.id, view.specId));
-          });
           break;
         case "paused":
           if (this.deps.stopping() || view.status !== "running") break;
-          patch.status = "paused";
+          batch.worker.status = "paused";
           view.status = "paused";
-          events.push({ ...ids, type: "worker_paused", payload: {}, at: msg.at });
+          batch.events.push({
+            ...ids,
+            type: "worker_paused",
+            payload: { worker: snapshot() },
+            at: msg.at,
+          });
           break;
         case "resumed":
           if (this.deps.stopping() || view.status !== "paused") break;
-          patch.status = "running";
+          batch.worker.status = "running";
           view.status = "running";
-          events.push({ ...ids, type: "worker_resumed", payload: {}, at: msg.at });
+          batch.events.push({
+            ...ids,
+            type: "worker_resumed",
+            payload: { worker: snapshot(), reason: "resumed" },
+            at: msg.at,
+          });
           break;
         case "step":
-          patch.currentChunkId = msg.chunkId;
-          patch.currentStep = msg.step;
+          batch.worker.currentChunkId = msg.chunkId;
+          batch.worker.currentStep = msg.step;
           view.currentChunkId = msg.chunkId;
           view.currentChunkTitle = this.#chunkTitles.get(msg.chunkId) ?? null;
           view.currentStep = msg.step;
@@ -114,15 +117,14 @@ export class RunSink {
         case "chunk": {
           const chunk = msg.chunk;
           if (chunk.title) this.#chunkTitles.set(chunk.id, chunk.title);
-          const inserted = msg.event === "inserted";
-          ops.push((tx) => applyChunkPatch(tx, view.specId, chunk, inserted));
+          batch.chunks.push({ event: msg.event, chunk });
           if (msg.event === "started") {
-            patch.currentChunkId = chunk.id;
+            batch.worker.currentChunkId = chunk.id;
             view.currentChunkId = chunk.id;
             view.currentChunkTitle = this.#chunkTitles.get(chunk.id) ?? null;
             progressChanged = true;
           }
-          events.push({
+          batch.events.push({
             ...ids,
             type: "chunk_updated",
             payload: { event: msg.event, chunk },
@@ -131,12 +133,12 @@ export class RunSink {
           break;
         }
         case "progress":
-          Object.assign(patch, progressPatch(msg.progress));
+          Object.assign(batch.worker, progressColumns(msg.progress));
           view.progress = { ...msg.progress };
           progressChanged = true;
           break;
         case "log":
-          events.push({
+          batch.events.push({
             ...ids,
             type: "log",
             payload: { chunkId: msg.chunkId, level: msg.level, line: msg.line },
@@ -144,7 +146,7 @@ export class RunSink {
           });
           break;
         case "tool":
-          events.push({
+          batch.events.push({
             ...ids,
             type: "tool",
             payload: {
@@ -157,7 +159,7 @@ export class RunSink {
           });
           break;
         case "error":
-          events.push({
+          batch.events.push({
             ...ids,
             type: "log",
             payload: { chunkId: null, level: "error", line: msg.message },
@@ -170,16 +172,23 @@ export class RunSink {
       }
     }
     if (progressChanged) {
-      events.push({ ...ids, type: "worker_progress", payload: { worker: { ...view } } });
+      const worker = snapshot();
+      batch.events.push({
+        ...ids,
+        type: "worker_progress",
+        payload: { worker, progress: worker.progress },
+      });
     }
-    const hasPatch = Object.keys(patch).length > 0;
-    if (!hasPatch && ops.length === 0 && events.length === 0) return;
-    const rows = await this.deps.write(async (tx) => {
-      for (const op of ops) await op(tx);
-      if (hasPatch) await updateWorker(tx, view.id, patch);
-      return insertEvents(tx, events);
-    });
+    if (
+      Object.keys(batch.worker).length === 0 &&
+      batch.chunks.length === 0 &&
+      batch.events.length === 0 &&
+      batch.branch === undefined
+    ) {
+      return;
+    }
+    const events = await this.deps.store.persistBatch(batch);
     Object.assign(this.view, view);
-    this.deps.publish(rows);
+    this.deps.publish(events);
   }
 }

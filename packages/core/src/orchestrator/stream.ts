@@ -1,11 +1,11 @@
+import type { RunStore } from "@glm-workers/db/store";
 import type { EventBus } from "./bus.ts";
-import { type Db, eventsAfter } from "./store.ts";
-import type { WorkerEvent } from "./types.ts";
+import type { WorkerEvent, WorkerEventType } from "./types.ts";
 
 export interface EventStreamOptions {
   workerId?: string | undefined;
   /** Only these event types (all when empty). */
-  types?: readonly string[] | undefined;
+  types?: readonly WorkerEventType[] | undefined;
   /** Resume after this id; `null`/absent starts at the live edge (no backlog) unless `backlog`. */
   lastEventId?: number | null | undefined;
   /** With no lastEventId: replay this many recent events first (0 = none). */
@@ -13,14 +13,17 @@ export interface EventStreamOptions {
   signal?: AbortSignal | undefined;
 }
 
+const PAGE = 1000;
+
 /**
  * Every event after `lastEventId`, in id order, without gaps or repeats: subscribes to the live
- * bus first, then reads the backlog from the database, then drains the live buffer skipping ids
- * already sent. Ends when `signal` aborts; the bus listener is removed then.
+ * bus first, then reads the backlog from the store, then drains the live buffer skipping ids
+ * already sent. Ends when `signal` aborts; the bus listener is removed then. A worker filter
+ * keeps that worker's events and the global ones (queue, settings).
  */
 export async function* streamEvents(
   bus: EventBus,
-  db: Db,
+  store: Pick<RunStore, "events" | "lastEventId">,
   opts: EventStreamOptions,
 ): AsyncGenerator<WorkerEvent> {
   const live = bus.stream(opts.signal);
@@ -32,19 +35,23 @@ export async function* streamEvents(
     if (last === null) {
       const backlog = opts.backlog ?? 0;
       if (backlog > 0) {
-        const recent = await recentEvents(db, backlog, opts);
-        last = recent.length > 0 ? (recent[0]?.id ?? 1) - 1 : await maxEventId(db);
+        const recent = await store.events({
+          newest: true,
+          limit: backlog,
+          workerId: opts.workerId,
+        });
+        last = recent.length > 0 ? (recent[0]?.id ?? 1) - 1 : await store.lastEventId();
       } else {
-        last = await maxEventId(db);
+        last = await store.lastEventId();
       }
     }
     for (;;) {
-      const page = await eventsAfter(db, last, { limit: 1000 });
+      const page = await store.events({ after: last, limit: PAGE });
       for (const row of page) {
         last = row.id;
         if (wanted(row)) yield row;
       }
-      if (page.length < 1000) break;
+      if (page.length < PAGE) break;
     }
     for await (const row of live) {
       if (row.id <= last) continue;
@@ -54,18 +61,4 @@ export async function* streamEvents(
   } finally {
     await live.return?.();
   }
-}
-
-async function maxEventId(db: Db): Promise<number> {
-  const [row] = await eventsAfter(db, 0, { limit: 1, newestFirst: true });
-  return row?.id ?? 0;
-}
-
-async function recentEvents(db: Db, n: number, opts: EventStreamOptions): Promise<WorkerEvent[]> {
-  const rows = await eventsAfter(db, 0, {
-    limit: n,
-    newestFirst: true,
-    ...(opts.workerId ? { workerId: opts.workerId } : {}),
-  });
-  return rows.reverse();
 }

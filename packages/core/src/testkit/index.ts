@@ -12,3 +12,6 @@ export type {
   FakeGlmTurn,
 } from "./fake-glm-script.ts";
 export { defaultTurn } from "./fake-glm-script.ts";
+export { removeDir, tempDir } from "./temp.ts";
+export type { Truthy, WaitForOptions } from "./wait.ts";
+export { waitFor } from "./wait.ts";

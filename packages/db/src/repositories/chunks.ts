@@ -1,5 +1,6 @@
 import { and, asc, eq, gt, inArray, max, ne, sql } from "drizzle-orm";
 import { ConflictError, NotFoundError, ValidationError } from "../errors.ts";
+import type { ChunkPatch } from "../events.ts";
 import { type Chunk, chunks, type Spec, specs } from "../schema.ts";
 import { isUniqueViolation } from "../sqlite-errors.ts";
 import type { WriteTx } from "../writer.ts";
@@ -17,23 +18,8 @@ export type { ChunkInput } from "./chunk-rows.ts";
 /** What the user may change on a chunk. */
 export type ChunkUpdate = Partial<Pick<Chunk, "title" | "description" | "dependencies">>;
 
-/** A partial update from the run engine, addressed by chunk id. */
-export type ChunkPatch = { id: string } & Partial<
-  Pick<
-    Chunk,
-    | "title"
-    | "description"
-    | "status"
-    | "outputSummary"
-    | "error"
-    | "reviewStatus"
-    | "reviewFeedback"
-    | "dependencies"
-    | "commitHash"
-    | "startedAt"
-    | "completedAt"
-  >
->;
+/** A partial update from the run engine, addressed by chunk id (the event protocol's shape). */
+export type { ChunkPatch } from "../events.ts";
 
 async function specOf(q: Queryable, specId: string): Promise<Spec> {
   const [spec] = await q.select().from(specs).where(eq(specs.id, specId)).limit(1);
@@ -88,23 +74,39 @@ export async function insertChunkRows(tx: WriteTx, rows: Chunk[]): Promise<void>
   }
 }
 
-/** Applies an engine patch inside an existing transaction; throws NotFoundError when the chunk is gone. */
-export async function applyChunkPatch(tx: WriteTx, patch: ChunkPatch): Promise<Chunk> {
+/**
+ * Applies an engine patch inside an existing transaction (only to a chunk of `specId` when given);
+ * null when there is no such chunk.
+ */
+export async function applyChunkPatch(
+  tx: WriteTx,
+  patch: ChunkPatch,
+  specId?: string,
+): Promise<Chunk | null> {
   const { id, ...fields } = patch;
   const set = definedOnly(fields);
-  if (isEmpty(set)) return chunkOf(tx, id);
-  const [row] = await tx.update(chunks).set(set).where(eq(chunks.id, id)).returning();
-  if (!row) throw new NotFoundError("chunk", id);
-  return row;
+  const where =
+    specId === undefined ? eq(chunks.id, id) : and(eq(chunks.id, id), eq(chunks.specId, specId));
+  if (isEmpty(set)) {
+    const [row] = await tx.select().from(chunks).where(where).limit(1);
+    return row ?? null;
+  }
+  const [row] = await tx.update(chunks).set(set).where(where).returning();
+  return row ?? null;
 }
 
-/** Inserts a chunk right after `afterId` inside an existing transaction, shifting the later ones. */
+/**
+ * Inserts a chunk right after `afterId` inside an existing transaction, shifting the later ones.
+ * With `specId`, `afterId` must be a chunk of that spec. NotFoundError when there is no such chunk.
+ */
 export async function insertChunkAfter(
   tx: WriteTx,
   afterId: string,
   input: ChunkInput,
+  specId?: string,
 ): Promise<Chunk> {
   const after = await chunkOf(tx, afterId);
+  if (specId !== undefined && after.specId !== specId) throw new NotFoundError("chunk", afterId);
   await tx
     .update(chunks)
     .set({ order: sql`${chunks.order} + 1` })
@@ -226,7 +228,11 @@ export function createChunksRepository(database: DatabaseHandle) {
 
   /** Partial update by id from the run engine (allowed while the spec runs). */
   async function applyPatch(patch: ChunkPatch): Promise<Chunk> {
-    return write((tx) => applyChunkPatch(tx, patch));
+    return write(async (tx) => {
+      const row = await applyChunkPatch(tx, patch);
+      if (!row) throw new NotFoundError("chunk", patch.id);
+      return row;
+    });
   }
 
   async function resetRunning(specId: string): Promise<number> {

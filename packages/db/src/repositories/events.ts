@@ -1,24 +1,69 @@
 import { and, asc, desc, eq, gt, inArray, lt, lte, max } from "drizzle-orm";
+import type { WorkerEventType } from "../enums.ts";
 import { ValidationError } from "../errors.ts";
 import { type WorkerEventRow, workerEvents } from "../schema.ts";
 import { coerceError } from "../sqlite-errors.ts";
 import type { WriteTx } from "../writer.ts";
-import type { DatabaseHandle } from "./shared.ts";
+import type { DatabaseHandle, Queryable } from "./shared.ts";
 
 export interface EventInput {
   workerId?: string | null;
   specId?: string | null;
-  type: string;
+  type: WorkerEventType;
   payload?: Record<string, unknown>;
   /** Epoch ms; defaults to now. */
   at?: number;
 }
 
 export interface EventQuery {
-  workerId?: string;
-  types?: readonly string[];
+  workerId?: string | undefined;
+  types?: readonly WorkerEventType[] | undefined;
   /** Default 1000. */
-  limit?: number;
+  limit?: number | undefined;
+}
+
+function eventConditions(query: Omit<EventQuery, "limit">) {
+  const conds = [];
+  if (query.workerId !== undefined) conds.push(eq(workerEvents.workerId, query.workerId));
+  if (query.types && query.types.length > 0)
+    conds.push(inArray(workerEvents.type, [...query.types]));
+  return conds;
+}
+
+/** Events with id > lastId, oldest first. */
+export function eventsAfter(
+  q: Queryable,
+  lastId: number,
+  query: EventQuery = {},
+): Promise<WorkerEventRow[]> {
+  return q
+    .select()
+    .from(workerEvents)
+    .where(and(gt(workerEvents.id, lastId), ...eventConditions(query)))
+    .orderBy(asc(workerEvents.id))
+    .limit(query.limit ?? 1000);
+}
+
+/** The newest `limit` events matching `query`, oldest first (a log tail, a replay window). */
+export async function latestEvents(
+  q: Queryable,
+  limit: number,
+  query: Omit<EventQuery, "limit"> = {},
+): Promise<WorkerEventRow[]> {
+  const conds = eventConditions(query);
+  const rows = await q
+    .select()
+    .from(workerEvents)
+    .where(conds.length > 0 ? and(...conds) : undefined)
+    .orderBy(desc(workerEvents.id))
+    .limit(limit);
+  return rows.reverse();
+}
+
+/** The id of the newest event (0 when there is none). */
+export async function lastEventId(q: Queryable): Promise<number> {
+  const [row] = await q.select({ id: max(workerEvents.id) }).from(workerEvents);
+  return row?.id ?? 0;
 }
 
 export interface TrimOptions {
@@ -136,41 +181,21 @@ export function createEventsRepository(database: DatabaseHandle) {
   }
 
   /** Events with id > lastId, oldest first. */
-  async function after(lastId: number, query: EventQuery = {}): Promise<WorkerEventRow[]> {
-    const conds = [gt(workerEvents.id, lastId)];
-    if (query.workerId !== undefined) conds.push(eq(workerEvents.workerId, query.workerId));
-    if (query.types && query.types.length > 0)
-      conds.push(inArray(workerEvents.type, [...query.types]));
-    return db
-      .select()
-      .from(workerEvents)
-      .where(and(...conds))
-      .orderBy(asc(workerEvents.id))
-      .limit(query.limit ?? 1000);
+  function after(lastId: number, query: EventQuery = {}): Promise<WorkerEventRow[]> {
+    return eventsAfter(db, lastId, query);
   }
 
   /** The newest `limit` events of a worker, oldest first (the log tail). */
-  async function tail(
+  function tail(
     workerId: string,
     limit: number,
     query: Pick<EventQuery, "types"> = {},
   ): Promise<WorkerEventRow[]> {
-    const conds = [eq(workerEvents.workerId, workerId)];
-    if (query.types && query.types.length > 0)
-      conds.push(inArray(workerEvents.type, [...query.types]));
-    const rows = await db
-      .select()
-      .from(workerEvents)
-      .where(and(...conds))
-      .orderBy(desc(workerEvents.id))
-      .limit(limit);
-    return rows.reverse();
+    return latestEvents(db, limit, { ...query, workerId });
   }
 
-  /** The id of the newest event (0 when there is none). */
-  async function lastId(): Promise<number> {
-    const [row] = await db.select({ id: max(workerEvents.id) }).from(workerEvents);
-    return row?.id ?? 0;
+  function lastId(): Promise<number> {
+    return lastEventId(db);
   }
 
   /** Retention: see `TrimOptions`. */

@@ -1,6 +1,16 @@
 import { asc, eq } from "drizzle-orm";
 import { settings } from "../schema.ts";
+import type { WriteTx } from "../writer.ts";
 import type { DatabaseHandle } from "./shared.ts";
+
+/** Inserts or replaces a setting inside an existing transaction. */
+export async function upsertSetting(tx: WriteTx, key: string, value: unknown): Promise<void> {
+  const updatedAt = Date.now();
+  await tx
+    .insert(settings)
+    .values({ key, value, updatedAt })
+    .onConflictDoUpdate({ target: settings.key, set: { value, updatedAt } });
+}
 
 export function createSettingsRepository(database: DatabaseHandle) {
   const { db, write } = database;
@@ -17,13 +27,7 @@ export function createSettingsRepository(database: DatabaseHandle) {
 
   /** Inserts or replaces the value (any JSON-serialisable value). */
   async function set(key: string, value: unknown): Promise<void> {
-    const updatedAt = Date.now();
-    await write((tx) =>
-      tx
-        .insert(settings)
-        .values({ key, value, updatedAt })
-        .onConflictDoUpdate({ target: settings.key, set: { value, updatedAt } }),
-    );
+    await write((tx) => upsertSetting(tx, key, value));
   }
 
   /** Every setting as a plain object. */

@@ -1,0 +1,143 @@
+import { count, eq } from "drizzle-orm";
+import { ConflictError, NotFoundError, ValidationError } from "../errors.ts";
+import type { NewEvent, QueueItemView } from "../events.ts";
+import { isPermutation, newId, type Queryable } from "../repositories/shared.ts";
+import { chunks, type QueueItem, settings, specs, workerQueue } from "../schema.ts";
+import { isUniqueViolation } from "../sqlite-errors.ts";
+import type { WriteTx } from "../writer.ts";
+import { reorderPriorities } from "./queue-order.ts";
+import { activeWorkerOf, queueOrder, queueViews } from "./views.ts";
+
+/** Queue operations, each inside the caller's transaction; they return the event to publish. */
+
+export const SETTING_QUEUE_PAUSED = "queuePaused";
+
+export async function queuePaused(q: Queryable): Promise<boolean> {
+  const [row] = await q
+    .select({ value: settings.value })
+    .from(settings)
+    .where(eq(settings.key, SETTING_QUEUE_PAUSED))
+    .limit(1);
+  return row?.value === true;
+}
+
+/** `queue_updated` with the queue as it stands inside `tx`. */
+export async function queueUpdated(q: Queryable): Promise<NewEvent> {
+  const [queue, paused] = await Promise.all([queueViews(q), queuePaused(q)]);
+  return { type: "queue_updated", workerId: null, specId: null, payload: { queue, paused } };
+}
+
+export function orderedQueue(q: Queryable): Promise<QueueItem[]> {
+  return q
+    .select()
+    .from(workerQueue)
+    .orderBy(...queueOrder);
+}
+
+async function itemView(q: Queryable, id: string): Promise<QueueItemView> {
+  const item = (await queueViews(q)).find((v) => v.id === id);
+  if (!item) throw new NotFoundError("queue item", id);
+  return item;
+}
+
+/**
+ * Queues a spec. NotFound when the spec does not exist, Validation when it has no chunks,
+ * Conflict when it is already running, paused or queued.
+ */
+export async function enqueue(
+  tx: WriteTx,
+  input: { specId: string; priority: number },
+): Promise<{ item: QueueItemView; events: NewEvent[] }> {
+  const [spec] = await tx
+    .select({ projectId: specs.projectId })
+    .from(specs)
+    .where(eq(specs.id, input.specId))
+    .limit(1);
+  if (!spec) throw new NotFoundError("spec", input.specId);
+  const [chunkCount] = await tx
+    .select({ n: count() })
+    .from(chunks)
+    .where(eq(chunks.specId, input.specId));
+  if (!chunkCount || chunkCount.n === 0) throw new ValidationError("the spec has no chunks to run");
+  const running = await activeWorkerOf(tx, input.specId);
+  if (running) throw new ConflictError(`spec is already ${running.status} (worker ${running.id})`);
+  const [queued] = await tx
+    .select({ id: workerQueue.id })
+    .from(workerQueue)
+    .where(eq(workerQueue.specId, input.specId))
+    .limit(1);
+  if (queued) throw new ConflictError("spec is already queued");
+  const id = newId();
+  try {
+    await tx.insert(workerQueue).values({
+      id,
+      specId: input.specId,
+      projectId: spec.projectId,
+      priority: input.priority,
+      addedAt: Date.now(),
+      waitReason: null,
+    });
+  } catch (err) {
+    if (isUniqueViolation(err)) throw new ConflictError("spec is already queued", { cause: err });
+    throw err;
+  }
+  return { item: await itemView(tx, id), events: [await queueUpdated(tx)] };
+}
+
+export async function removeQueueItem(tx: WriteTx, id: string): Promise<NewEvent[]> {
+  const removed = await tx.delete(workerQueue).where(eq(workerQueue.id, id)).returning();
+  if (removed.length === 0) throw new NotFoundError("queue item", id);
+  return [await queueUpdated(tx)];
+}
+
+export async function setQueuePriority(
+  tx: WriteTx,
+  id: string,
+  priority: number,
+): Promise<{ item: QueueItemView; events: NewEvent[] }> {
+  const updated = await tx
+    .update(workerQueue)
+    .set({ priority })
+    .where(eq(workerQueue.id, id))
+    .returning();
+  if (updated.length === 0) throw new NotFoundError("queue item", id);
+  return { item: await itemView(tx, id), events: [await queueUpdated(tx)] };
+}
+
+/** `ids` is the full new order of the queue; priorities change only where the order needs it. */
+export async function reorderQueue(
+  tx: WriteTx,
+  ids: readonly string[],
+): Promise<{ queue: QueueItemView[]; events: NewEvent[] }> {
+  const rows = await orderedQueue(tx);
+  if (
+    !isPermutation(
+      ids,
+      rows.map((r) => r.id),
+    )
+  ) {
+    throw new ValidationError(
+      `ids must list every queued item exactly once (${rows.length} queued, ${ids.length} given)`,
+    );
+  }
+  for (const r of reorderPriorities(rows, ids)) {
+    await tx
+      .update(workerQueue)
+      .set({ priority: r.priority, addedAt: r.addedAt })
+      .where(eq(workerQueue.id, r.id));
+  }
+  const event = await queueUpdated(tx);
+  return { queue: event.type === "queue_updated" ? event.payload.queue : [], events: [event] };
+}
+
+/** Records why items still wait (`null`: nothing holds it back); skips items that are gone. */
+export async function setWaitReasons(
+  tx: WriteTx,
+  reasons: ReadonlyArray<{ id: string; waitReason: string | null }>,
+): Promise<NewEvent[]> {
+  if (reasons.length === 0) return [];
+  for (const r of reasons) {
+    await tx.update(workerQueue).set({ waitReason: r.waitReason }).where(eq(workerQueue.id, r.id));
+  }
+  return [await queueUpdated(tx)];
+}

@@ -1,0 +1,156 @@
+import { and, asc, desc, eq, inArray, sql } from "drizzle-orm";
+import {
+  ACTIVE_WORKER_STATUSES,
+  type ExecutorKind,
+  FINISHED_WORKER_STATUSES,
+  WAIT_REASONS,
+  type WaitReason,
+  type WorkerStatus,
+} from "../enums.ts";
+import type { QueueItemView, WorkerView } from "../events.ts";
+import type { Queryable } from "../repositories/shared.ts";
+import { chunks, projects, specs, type WorkerRow, workerQueue, workers } from "../schema.ts";
+
+/** How the store names an executor kind in a view ("Simulated agent …"). */
+export type ExecutorLabel = (kind: ExecutorKind) => string;
+
+type WorkerJoinRow = {
+  w: WorkerRow;
+  projectName: string | null;
+  specTitle: string | null;
+  chunkTitle: string | null;
+};
+
+function toWorkerView(row: WorkerJoinRow, label: ExecutorLabel): WorkerView {
+  const w = row.w;
+  return {
+    id: w.id,
+    specId: w.specId,
+    projectId: w.projectId,
+    projectName: row.projectName ?? "",
+    specTitle: row.specTitle ?? "",
+    status: w.status,
+    currentChunkId: w.currentChunkId,
+    currentChunkTitle: row.chunkTitle,
+    currentStep: w.currentStep,
+    progress: {
+      current: w.progressCurrent,
+      total: w.progressTotal,
+      passed: w.progressPassed,
+      failed: w.progressFailed,
+    },
+    startedAt: w.startedAt,
+    finishedAt: w.finishedAt,
+    error: w.error,
+    executor: w.executor,
+    executorLabel: label(w.executor),
+    branch: w.branch,
+    workdir: w.workdir,
+  };
+}
+
+function workerViewQuery(q: Queryable) {
+  return q
+    .select({
+      w: workers,
+      projectName: projects.name,
+      specTitle: specs.title,
+      chunkTitle: chunks.title,
+    })
+    .from(workers)
+    .leftJoin(projects, eq(projects.id, workers.projectId))
+    .leftJoin(specs, eq(specs.id, workers.specId))
+    .leftJoin(chunks, eq(chunks.id, workers.currentChunkId));
+}
+
+export async function workerView(
+  q: Queryable,
+  id: string,
+  label: ExecutorLabel,
+): Promise<WorkerView | null> {
+  const [row] = await workerViewQuery(q).where(eq(workers.id, id)).limit(1);
+  return row ? toWorkerView(row, label) : null;
+}
+
+export interface WorkerViewQuery {
+  /** How many finished workers to add after the active ones (default 20). */
+  recent?: number;
+  /** Only these statuses (then no recent list). */
+  status?: readonly WorkerStatus[];
+}
+
+/** Active workers first (oldest first), then the most recently finished ones. */
+export async function workerViews(
+  q: Queryable,
+  label: ExecutorLabel,
+  opts: WorkerViewQuery = {},
+): Promise<WorkerView[]> {
+  const active = await workerViewQuery(q)
+    .where(inArray(workers.status, [...(opts.status ?? ACTIVE_WORKER_STATUSES)]))
+    .orderBy(asc(workers.createdAt), asc(workers.id));
+  if (opts.status) return active.map((r) => toWorkerView(r, label));
+  const recent = await workerViewQuery(q)
+    .where(inArray(workers.status, [...FINISHED_WORKER_STATUSES]))
+    .orderBy(desc(workers.updatedAt))
+    .limit(opts.recent ?? 20);
+  return [...active, ...recent].map((r) => toWorkerView(r, label));
+}
+
+/** Queue order: priority high → low, then first come first served (insertion breaks exact ties). */
+export const queueOrder = [
+  desc(workerQueue.priority),
+  asc(workerQueue.addedAt),
+  asc(sql`${workerQueue}.rowid`),
+] as const;
+
+/** The whole queue in order, with names and 1-based positions. */
+export async function queueViews(q: Queryable): Promise<QueueItemView[]> {
+  const rows = await q
+    .select({ q: workerQueue, projectName: projects.name, specTitle: specs.title })
+    .from(workerQueue)
+    .leftJoin(projects, eq(projects.id, workerQueue.projectId))
+    .leftJoin(specs, eq(specs.id, workerQueue.specId))
+    .orderBy(...queueOrder);
+  return rows.map((r, i) => {
+    const { reason, detail } = splitWaitReason(r.q.waitReason);
+    return {
+      id: r.q.id,
+      specId: r.q.specId,
+      projectId: r.q.projectId,
+      projectName: r.projectName ?? "",
+      specTitle: r.specTitle ?? "",
+      priority: r.q.priority,
+      addedAt: r.q.addedAt,
+      position: i + 1,
+      waitReason: reason,
+      waitDetail: detail,
+    };
+  });
+}
+
+/** `wait_reason` is stored as `reason` or `reason: detail`. */
+export function splitWaitReason(raw: string | null): {
+  reason: WaitReason | null;
+  detail: string | null;
+} {
+  if (!raw) return { reason: null, detail: null };
+  const at = raw.indexOf(":");
+  const name = at < 0 ? raw : raw.slice(0, at);
+  const reason = (WAIT_REASONS as readonly string[]).includes(name) ? (name as WaitReason) : null;
+  return { reason, detail: at < 0 ? null : raw.slice(at + 1).trim() };
+}
+
+export function joinWaitReason(reason: WaitReason | null, detail: string | null): string | null {
+  if (!reason) return null;
+  return detail ? `${reason}: ${detail}` : reason;
+}
+
+/** The active worker of a spec, if any (a spec never runs twice). */
+export async function activeWorkerOf(q: Queryable, specId: string): Promise<WorkerRow | null> {
+  const [row] = await q
+    .select()
+    .from(workers)
+    .where(and(eq(workers.specId, specId), inArray(workers.status, [...ACTIVE_WORKER_STATUSES])))
+    .limit(1);
+  return row ?? null;
+}
