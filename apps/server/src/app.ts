@@ -49,7 +49,10 @@ export function createContext(deps: AppDeps): AppContext {
     env: deps.env,
     database: deps.database,
     repos,
-    catalog: createCatalog(repos, { cwd: deps.cwd ?? process.cwd() }),
+    catalog: createCatalog(repos, {
+      cwd: deps.cwd ?? process.cwd(),
+      models: { models: deps.env.GLM_MODELS },
+    }),
     logger: deps.logger ?? createLogger(deps.env.LOG_LEVEL),
     version: deps.version ?? readServerVersion(),
     executorLabel: executorLabel(deps.env),
@@ -116,7 +119,7 @@ export function createApp(deps: AppDeps): Hono {
   api.route("/", projectsRoutes(ctx.catalog));
   api.route("/", specsRoutes(ctx.catalog));
   api.route("/", chunksRoutes(ctx.catalog));
-  if (ctx.orchestrator) api.route("/", workersRoutes(ctx.orchestrator));
+  if (ctx.orchestrator) api.route("/", workersRoutes(ctx.orchestrator, ctx.catalog));
   for (const routes of deps.restRoutes ?? []) api.route("/", routes);
   app.route("/api", api);
 

@@ -1,6 +1,6 @@
 import { resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import { executorLabel as labelOf } from "@glm-workers/core";
+import { DEFAULT_OPENCODE_MODEL, executorLabel as labelOf } from "@glm-workers/core";
 import {
   EXECUTOR_KINDS,
   type ExecutorKind,
@@ -59,39 +59,100 @@ const agentCommandSchema = z
       .min(1, "AGENT_COMMAND needs at least the program name"),
   );
 
+/** The Z.ai coding-plan endpoint (OpenAI-compatible). */
+export const DEFAULT_GLM_BASE_URL = "https://api.z.ai/api/coding/paas/v4";
+export { DEFAULT_OPENCODE_MODEL };
+
+const baseUrlSchema = z
+  .string()
+  .trim()
+  .refine((value) => {
+    try {
+      const url = new URL(value);
+      return (url.protocol === "http:" || url.protocol === "https:") && url.hostname !== "";
+    } catch {
+      return false;
+    }
+  }, `GLM_BASE_URL must be an http(s) URL of an OpenAI-compatible endpoint, e.g. ${DEFAULT_GLM_BASE_URL}`);
+
+/** `provider/model`: exactly one `/`, both parts non-empty. */
+function isModelId(id: string): boolean {
+  const parts = id.split("/");
+  return parts.length === 2 && parts.every((p) => p.trim() !== "" && p === p.trim());
+}
+
+const MODEL_HINT = "provider/model, e.g. zai-coding-plan/glm-4.7";
+
+const modelSchema = z
+  .string()
+  .trim()
+  .refine(isModelId, `OPENCODE_MODEL must be an opencode model id (${MODEL_HINT})`);
+
+/** Comma-separated model ids: trimmed, empty entries dropped, duplicates removed (first kept). */
+const modelListSchema = z.string().transform((text, ctx) => {
+  const list = [
+    ...new Set(
+      text
+        .split(",")
+        .map((id) => id.trim())
+        .filter(Boolean),
+    ),
+  ];
+  if (list.length === 0) {
+    ctx.addIssue({ code: "custom", message: `GLM_MODELS must list at least one ${MODEL_HINT}` });
+    return z.NEVER;
+  }
+  const bad = list.filter((id) => !isModelId(id));
+  if (bad.length > 0) {
+    ctx.addIssue({
+      code: "custom",
+      message: `GLM_MODELS entries must be ${MODEL_HINT}; not valid: ${bad.map((b) => JSON.stringify(b)).join(", ")}`,
+    });
+    return z.NEVER;
+  }
+  return list;
+});
+
+function envObject(cwd: string) {
+  return z.object({
+    PORT: integer("PORT", 0, 65535).default(4317),
+    HOST: z.string().trim().min(1).default("127.0.0.1"),
+    DATABASE_URL: z
+      .string()
+      .trim()
+      .min(1)
+      .default(`file:${resolve(cwd, "data", "glm-workers.db")}`),
+    MAX_WORKERS: integer("MAX_WORKERS", 1, 64).default(5),
+    EXECUTOR: z
+      .enum(EXECUTOR_KINDS, { error: `EXECUTOR must be one of ${EXECUTOR_KINDS.join(", ")}` })
+      .default("simulated"),
+    AUTH_TOKEN: z.string().min(8, "AUTH_TOKEN must be at least 8 characters").optional(),
+    LOG_LEVEL: z
+      .enum(LOG_LEVELS, { error: `LOG_LEVEL must be one of ${LOG_LEVELS.join(", ")}` })
+      .default("info"),
+    SIMULATED_CHUNK_MS: integer("SIMULATED_CHUNK_MS", 0, 3_600_000).default(4000),
+    /** The server's default model (absent: the first of GLM_MODELS). */
+    OPENCODE_MODEL: modelSchema.optional(),
+    /** The models runs may choose from (absent: just OPENCODE_MODEL). */
+    GLM_MODELS: modelListSchema.optional(),
+    GLM_BASE_URL: baseUrlSchema.default(DEFAULT_GLM_BASE_URL),
+    GLM_API_KEY: z.string().min(1).optional(),
+    ZAI_API_KEY: z.string().min(1).optional(),
+    AGENT_COMMAND: agentCommandSchema.optional(),
+    WEB_DIST: z
+      .string()
+      .trim()
+      .min(1)
+      .transform((p) => resolve(cwd, p))
+      .default(DEFAULT_WEB_DIST),
+    CHUNK_TIMEOUT_MS: integer("CHUNK_TIMEOUT_MS", 1000, 24 * 3_600_000).default(900_000),
+    /** Worker events older than this many days are deleted (the newest 100k always stay). */
+    EVENT_RETENTION_DAYS: integer("EVENT_RETENTION_DAYS", 1, 3650).default(7),
+  });
+}
+
 function envSchema(cwd: string) {
-  return z
-    .object({
-      PORT: integer("PORT", 0, 65535).default(4317),
-      HOST: z.string().trim().min(1).default("127.0.0.1"),
-      DATABASE_URL: z
-        .string()
-        .trim()
-        .min(1)
-        .default(`file:${resolve(cwd, "data", "glm-workers.db")}`),
-      MAX_WORKERS: integer("MAX_WORKERS", 1, 64).default(5),
-      EXECUTOR: z
-        .enum(EXECUTOR_KINDS, { error: `EXECUTOR must be one of ${EXECUTOR_KINDS.join(", ")}` })
-        .default("simulated"),
-      AUTH_TOKEN: z.string().min(8, "AUTH_TOKEN must be at least 8 characters").optional(),
-      LOG_LEVEL: z
-        .enum(LOG_LEVELS, { error: `LOG_LEVEL must be one of ${LOG_LEVELS.join(", ")}` })
-        .default("info"),
-      SIMULATED_CHUNK_MS: integer("SIMULATED_CHUNK_MS", 0, 3_600_000).default(4000),
-      OPENCODE_MODEL: z.string().trim().min(1).default("zai-coding-plan/glm-4.7"),
-      GLM_API_KEY: z.string().min(1).optional(),
-      ZAI_API_KEY: z.string().min(1).optional(),
-      AGENT_COMMAND: agentCommandSchema.optional(),
-      WEB_DIST: z
-        .string()
-        .trim()
-        .min(1)
-        .transform((p) => resolve(cwd, p))
-        .default(DEFAULT_WEB_DIST),
-      CHUNK_TIMEOUT_MS: integer("CHUNK_TIMEOUT_MS", 1000, 24 * 3_600_000).default(900_000),
-      /** Worker events older than this many days are deleted (the newest 100k always stay). */
-      EVENT_RETENTION_DAYS: integer("EVENT_RETENTION_DAYS", 1, 3650).default(7),
-    })
+  return envObject(cwd)
     .superRefine((env, ctx) => {
       if (!isLoopbackHostname(env.HOST) && !env.AUTH_TOKEN) {
         ctx.addIssue({
@@ -107,6 +168,30 @@ function envSchema(cwd: string) {
           message: "AGENT_COMMAND is required when EXECUTOR=command",
         });
       }
+      if (env.EXECUTOR === "opencode" && !env.GLM_API_KEY && !env.ZAI_API_KEY) {
+        ctx.addIssue({
+          code: "custom",
+          path: ["GLM_API_KEY"],
+          message: "GLM_API_KEY (or ZAI_API_KEY) is required when EXECUTOR=opencode",
+        });
+      }
+      if (env.OPENCODE_MODEL && env.GLM_MODELS && !env.GLM_MODELS.includes(env.OPENCODE_MODEL)) {
+        ctx.addIssue({
+          code: "custom",
+          path: ["OPENCODE_MODEL"],
+          message: `OPENCODE_MODEL must be one of GLM_MODELS (${env.GLM_MODELS.join(", ")})`,
+        });
+      }
+    })
+    .transform(({ OPENCODE_MODEL, GLM_MODELS, ...env }) => {
+      const models = GLM_MODELS ?? [OPENCODE_MODEL ?? DEFAULT_OPENCODE_MODEL];
+      return {
+        ...env,
+        /** The server's default model: OPENCODE_MODEL when given, else the first of GLM_MODELS. */
+        OPENCODE_MODEL: OPENCODE_MODEL ?? models[0] ?? DEFAULT_OPENCODE_MODEL,
+        /** The models a spec or a run may choose from (never empty). */
+        GLM_MODELS: models,
+      };
     });
 }
 
@@ -135,9 +220,10 @@ export function loadEnv(
   source: Record<string, string | undefined> = process.env,
   options: LoadEnvOptions = {},
 ): Env {
-  const schema = envSchema(options.cwd ?? process.cwd());
+  const cwd = options.cwd ?? process.cwd();
+  const schema = envSchema(cwd);
   const input: Record<string, string> = {};
-  for (const key of Object.keys(schema.shape)) {
+  for (const key of Object.keys(envObject(cwd).shape)) {
     const value = source[key];
     if (value !== undefined && value.trim() !== "") input[key] = value;
   }

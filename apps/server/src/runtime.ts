@@ -24,7 +24,9 @@ export function executorConfig(env: Env): ExecutorConfig {
   return {
     kind: env.EXECUTOR,
     simulatedChunkMs: env.SIMULATED_CHUNK_MS,
+    /** The server's default model; each run gets the one recorded on its worker row. */
     model: env.OPENCODE_MODEL,
+    baseURL: env.GLM_BASE_URL,
     opencodeHome: join(dataDirOf(env), "opencode"),
     env: keys,
     ...(env.AGENT_COMMAND ? { command: env.AGENT_COMMAND } : {}),

@@ -23,6 +23,8 @@ describe("loadEnv", () => {
       LOG_LEVEL: "info",
       SIMULATED_CHUNK_MS: 4000,
       OPENCODE_MODEL: "zai-coding-plan/glm-4.7",
+      GLM_MODELS: ["zai-coding-plan/glm-4.7"],
+      GLM_BASE_URL: "https://api.z.ai/api/coding/paas/v4",
       CHUNK_TIMEOUT_MS: 900_000,
       EVENT_RETENTION_DAYS: 7,
     });
@@ -111,6 +113,72 @@ describe("loadEnv", () => {
       /JSON array of strings/,
     );
     expect(problems({ AGENT_COMMAND: "[]" })[0]).toMatch(/at least the program name/);
+  });
+
+  test("EXECUTOR=opencode needs a key: GLM_API_KEY or ZAI_API_KEY", () => {
+    const [message, ...rest] = problems({ EXECUTOR: "opencode" });
+    expect(rest).toEqual([]);
+    expect(message).toBe("GLM_API_KEY (or ZAI_API_KEY) is required when EXECUTOR=opencode");
+    expect(problems({ EXECUTOR: "opencode", GLM_API_KEY: "  " })[0]).toMatch(/^GLM_API_KEY/);
+    expect(loadEnv({ EXECUTOR: "opencode", GLM_API_KEY: "k" }).GLM_API_KEY).toBe("k");
+    expect(loadEnv({ EXECUTOR: "opencode", ZAI_API_KEY: "k" }).ZAI_API_KEY).toBe("k");
+    // the other executors need none
+    expect(loadEnv({ EXECUTOR: "simulated" }).GLM_API_KEY).toBeUndefined();
+  });
+
+  test("GLM_BASE_URL: any http(s) endpoint, else a message naming it", () => {
+    const china = "https://open.bigmodel.cn/api/coding/paas/v4";
+    expect(loadEnv({ GLM_BASE_URL: ` ${china} ` }).GLM_BASE_URL).toBe(china);
+    expect(loadEnv({ GLM_BASE_URL: "http://127.0.0.1:8080/v1" }).GLM_BASE_URL).toBe(
+      "http://127.0.0.1:8080/v1",
+    );
+    for (const bad of ["open.bigmodel.cn/api", "ftp://example.com/v4", "https://", "not a url"]) {
+      const [message] = problems({ GLM_BASE_URL: bad });
+      expect(message).toMatch(/^GLM_BASE_URL must be an http\(s\) URL/);
+      expect(message).toContain(`(got ${JSON.stringify(bad)})`);
+    }
+  });
+
+  test("GLM_MODELS: trimmed, deduplicated provider/model ids; the first is the default", () => {
+    const env = loadEnv({
+      GLM_MODELS: " zai-coding-plan/glm-4.6 ,zai-coding-plan/glm-4.7,, zai-coding-plan/glm-4.6",
+    });
+    expect(env.GLM_MODELS).toEqual(["zai-coding-plan/glm-4.6", "zai-coding-plan/glm-4.7"]);
+    expect(env.OPENCODE_MODEL).toBe("zai-coding-plan/glm-4.6");
+    expect(executorLabel({ ...env, EXECUTOR: "opencode" })).toBe(
+      "opencode · zai-coding-plan/glm-4.6",
+    );
+    for (const bad of ["glm-4.7", "a/b/c", "/glm-4.7", "zai/", "zai /glm"]) {
+      const [message] = problems({ GLM_MODELS: `zai/glm-4.7,${bad}` });
+      expect(message).toMatch(/^GLM_MODELS entries must be provider\/model/);
+      expect(message).toContain(JSON.stringify(bad));
+    }
+    expect(problems({ GLM_MODELS: " , ," })[0]).toMatch(/GLM_MODELS must list at least one/);
+  });
+
+  test("OPENCODE_MODEL: the default; alone it is the only model; with GLM_MODELS it must be listed", () => {
+    const alone = loadEnv({ OPENCODE_MODEL: "zai-coding-plan/glm-4.6" });
+    expect(alone.OPENCODE_MODEL).toBe("zai-coding-plan/glm-4.6");
+    expect(alone.GLM_MODELS).toEqual(["zai-coding-plan/glm-4.6"]);
+
+    const both = loadEnv({
+      OPENCODE_MODEL: "zai-coding-plan/glm-4.7",
+      GLM_MODELS: "zai-coding-plan/glm-4.6,zai-coding-plan/glm-4.7",
+    });
+    expect(both.OPENCODE_MODEL).toBe("zai-coding-plan/glm-4.7");
+    expect(both.GLM_MODELS).toEqual(["zai-coding-plan/glm-4.6", "zai-coding-plan/glm-4.7"]);
+
+    const [message, ...rest] = problems({
+      OPENCODE_MODEL: "zai-coding-plan/glm-4.5",
+      GLM_MODELS: "zai-coding-plan/glm-4.6,zai-coding-plan/glm-4.7",
+    });
+    expect(rest).toEqual([]);
+    expect(message).toBe(
+      'OPENCODE_MODEL must be one of GLM_MODELS (zai-coding-plan/glm-4.6, zai-coding-plan/glm-4.7) (got "zai-coding-plan/glm-4.5")',
+    );
+    expect(problems({ OPENCODE_MODEL: "glm-4.7" })[0]).toMatch(
+      /^OPENCODE_MODEL must be an opencode model id \(provider\/model/,
+    );
   });
 
   test("the error message lists the problems line by line", () => {

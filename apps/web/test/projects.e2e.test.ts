@@ -37,6 +37,9 @@ async function waitForReorder(page: Page, action: () => Promise<void>): Promise<
   await answered;
 }
 
+/** The server's default (and only) model: GLM_MODELS is not set in these tests. */
+const MODEL = "zai-coding-plan/glm-4.7";
+
 describe.skipIf(!(await hasChromium()))("projects and specs in Chromium", () => {
   let app: E2eServer;
   let browser: Browser;
@@ -78,6 +81,8 @@ describe.skipIf(!(await hasChromium()))("projects and specs in Chromium", () => 
 
     await page.getByLabel("Title", { exact: true }).fill("Rate limiting");
     await page.getByLabel("Spec (markdown)").fill(SPEC_MARKDOWN);
+    // the server offers one model (its default); picking it gives the spec a model of its own
+    await page.getByLabel("Model", { exact: true }).selectOption({ label: MODEL });
     const chunks = [
       ["Alpha: token bucket", "Implement the bucket with refill by elapsed time."],
       ["Beta: middleware", "Wire the bucket into a Hono middleware with 429 answers."],
@@ -98,6 +103,13 @@ describe.skipIf(!(await hasChromium()))("projects and specs in Chromium", () => 
     expect(await page.locator("[data-testid=spec-content] code", { hasText: "429" }).count()).toBe(
       1,
     );
+    // The spec page shows the spec's model and can set it back to the server default.
+    const model = page.locator("#spec-model-select");
+    await expect.poll(() => model.inputValue()).toBe(MODEL);
+    const saved = page.waitForResponse((r) => r.url().includes("specs.update"));
+    await model.selectOption({ value: "" });
+    expect((await saved).ok()).toBe(true);
+    await expect.poll(() => model.inputValue()).toBe("");
     // A spec with chunks can be run (the workers tests run it).
     await expect
       .poll(() => page.getByRole("button", { name: "▶ Run All" }).isDisabled())

@@ -22,12 +22,14 @@ function worker(id: string, patch: Partial<Worker> = {}): Worker {
     currentChunkId: null,
     currentChunkTitle: null,
     currentStep: null,
+    stepDetail: null,
     progress: { current: 0, total: 4, passed: 0, failed: 0 },
     startedAt: 1000,
     finishedAt: null,
     error: null,
     executor: "simulated",
     executorLabel: "Simulated",
+    model: null,
     branch: null,
     workdir: null,
     ...patch,
@@ -46,6 +48,7 @@ function item(id: string, priority = 0, addedAt = 1): QueueItem {
     position: 99,
     waitReason: "no_slot",
     waitDetail: "all worker slots in use (2/2)",
+    model: null,
   };
 }
 

@@ -77,13 +77,17 @@ const card = (page: Page, specId: string): Locator =>
   page.locator(`[data-testid=worker-card][data-spec-id="${specId}"]`).first();
 const queueTitles = (page: Page) => page.getByTestId("queue-title").allTextContents();
 
-async function startFromDialog(page: Page, made: Made): Promise<void> {
+/** The server's models (GLM_MODELS); the first is its default. */
+const MODELS = ["zai-coding-plan/glm-4.7", "zai-coding-plan/glm-4.6"] as const;
+
+async function startFromDialog(page: Page, made: Made, model?: string): Promise<void> {
   await page.getByTestId("add-worker").click();
   const dialog = page.getByTestId("add-worker-dialog");
   await dialog.getByLabel("Project").selectOption({ label: made.projectName });
   const spec = dialog.getByLabel("Spec");
   await eventually(() => spec.locator("option", { hasText: made.title }).count()).toBe(1);
   await spec.selectOption({ label: made.title });
+  if (model) await dialog.getByLabel("Model").selectOption({ label: model });
   const answered = page.waitForResponse((r) => r.url().includes("workers.start"));
   await dialog.getByTestId("add-worker-submit").click();
   expect((await answered).ok()).toBe(true);
@@ -107,7 +111,12 @@ describe.skipIf(!(await hasChromium()))("workers dashboard in Chromium", () => {
 
   beforeAll(async () => {
     app = await startE2eServer({
-      env: { MAX_WORKERS: "2", EXECUTOR: "simulated", SIMULATED_CHUNK_MS: "1500" },
+      env: {
+        MAX_WORKERS: "2",
+        EXECUTOR: "simulated",
+        SIMULATED_CHUNK_MS: "1500",
+        GLM_MODELS: MODELS.join(","),
+      },
     });
     const plan = [
       ["billing", "Invoice export"],
@@ -138,7 +147,8 @@ describe.skipIf(!(await hasChromium()))("workers dashboard in Chromium", () => {
     expect(await page.getByTestId("active-workers").textContent()).toBe("Active Workers: 0/2");
     expect(await page.getByText("The queue is empty").isVisible()).toBe(true);
 
-    for (const i of [0, 1, 2]) await startFromDialog(page, at(i));
+    // the second run picks its own model in the dialog; the others use the server default
+    for (const i of [0, 1, 2]) await startFromDialog(page, at(i), i === 1 ? MODELS[1] : undefined);
 
     await eventually(() => page.getByTestId("worker-card").count()).toBe(2);
     for (const i of [0, 1]) {
@@ -155,6 +165,13 @@ describe.skipIf(!(await hasChromium()))("workers dashboard in Chromium", () => {
     // The simulated executor is marked as such.
     expect(await card(page, at(0).specId).getByTestId("worker-executor").textContent()).toMatch(
       /^simulated/i,
+    );
+    // Each card shows the model its run uses.
+    expect(await card(page, at(0).specId).getByTestId("worker-model").textContent()).toBe(
+      MODELS[0],
+    );
+    expect(await card(page, at(1).specId).getByTestId("worker-model").textContent()).toBe(
+      MODELS[1],
     );
   });
 

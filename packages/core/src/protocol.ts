@@ -42,8 +42,15 @@ export const executorConfigSchema = z.object({
   kind: executorKindSchema,
   /** Simulated: base duration per chunk in ms. */
   simulatedChunkMs: z.number().int().nonnegative().default(4000),
-  /** opencode: model id such as `zai-coding-plan/glm-4.7`. */
+  /** opencode: model id such as `zai-coding-plan/glm-4.7` (the run's model). */
   model: z.string().optional(),
+  /**
+   * opencode: the OpenAI-compatible endpoint every model request goes to (the model's provider
+   * gets this `baseURL`; a repository's own config cannot change it).
+   */
+  baseURL: z.string().url().optional(),
+  /** The run this executor serves (set by the engine; opencode keeps a run's data apart). */
+  runId: z.string().optional(),
   /** opencode: path of the binary; resolved from the `opencode-ai` package when absent. */
   opencodeBin: z.string().optional(),
   /** opencode: extra provider configuration merged into OPENCODE_CONFIG_CONTENT. */
@@ -141,6 +148,13 @@ export const threadToMainSchema = z.discriminatedUnion("type", [
     at: z.number(),
   }),
   z.object({ type: z.literal("progress"), progress: progressSchema, at: z.number() }),
+  /** What the current step is doing beyond its name (`retrying in 8 s: …`); null clears it. */
+  z.object({
+    type: z.literal("state"),
+    chunkId: z.string().nullable(),
+    text: z.string().max(500).nullable(),
+    at: z.number(),
+  }),
   z.object({
     type: z.literal("log"),
     chunkId: z.string().nullable(),

@@ -30,6 +30,17 @@ const descriptionSchema = z
   .string()
   .max(DESCRIPTION_MAX, `must be at most ${DESCRIPTION_MAX} characters`);
 
+/**
+ * An opencode model id such as `zai-coding-plan/glm-4.7`. Static on purpose: whether the server
+ * offers the model is checked by the server against its configured list (`GLM_MODELS`), which
+ * answers 400 naming the allowed models.
+ */
+export const modelIdSchema = z
+  .string()
+  .trim()
+  .min(1, "is required")
+  .max(NAME_MAX, `must be at most ${NAME_MAX} characters`);
+
 // ---- projects ----------------------------------------------------------------
 
 /** The directory must exist and be a directory; the server checks that (400 otherwise). */
@@ -73,6 +84,8 @@ export const createSpecInput = z
   .object({
     title: nameSchema,
     content: contentSchema.default(""),
+    /** The model its runs use; absent or null: the server's default. */
+    model: modelIdSchema.nullish(),
     chunks: z.array(newSpecChunkInput).max(CHUNKS_MAX, `at most ${CHUNKS_MAX} chunks`).optional(),
   })
   .superRefine((spec, ctx) => {
@@ -94,6 +107,8 @@ export const updateSpecInput = z.object({
   title: nameSchema.optional(),
   content: contentSchema.optional(),
   status: z.enum(USER_SPEC_STATUSES).optional(),
+  /** null: back to the server's default model. */
+  model: modelIdSchema.nullable().optional(),
 });
 export type UpdateSpecInput = z.infer<typeof updateSpecInput>;
 

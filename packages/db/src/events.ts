@@ -63,12 +63,19 @@ export const workerViewSchema = z.object({
   currentChunkId: z.string().nullable(),
   currentChunkTitle: z.string().nullable(),
   currentStep: z.enum(WORKER_STEPS).nullable(),
+  /**
+   * A short live state of the current step, e.g. `retrying in 8 s: rate limited`. Events stored
+   * before the field existed read as null (so do `model` and the queue item's `model`).
+   */
+  stepDetail: z.string().nullable().default(null),
   progress: progressSchema,
   startedAt: z.number().nullable(),
   finishedAt: z.number().nullable(),
   error: z.string().nullable(),
   executor: z.enum(EXECUTOR_KINDS),
   executorLabel: z.string(),
+  /** The model id (`provider/model`) the run uses, recorded when it was claimed. */
+  model: z.string().nullable().default(null),
   branch: z.string().nullable(),
   workdir: z.string().nullable(),
 });
@@ -86,6 +93,8 @@ export const queueItemViewSchema = z.object({
   position: z.number().int().positive(),
   waitReason: z.enum(WAIT_REASONS).nullable(),
   waitDetail: z.string().nullable(),
+  /** The model asked for when it was queued (null: the spec's, else the server's default). */
+  model: z.string().nullable().default(null),
 });
 export type QueueItemView = z.infer<typeof queueItemViewSchema>;
 

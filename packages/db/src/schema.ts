@@ -46,6 +46,8 @@ export const specs = sqliteTable(
     content: text("content").notNull().default(""),
     status: text("status", { enum: SPEC_STATUSES }).notNull().default("draft"),
     branch: text("branch"),
+    /** The opencode model id (`provider/model`) its runs use; null: the server's default. */
+    model: text("model"),
     createdAt: integer("created_at").notNull(),
     updatedAt: integer("updated_at").notNull(),
   },
@@ -90,6 +92,10 @@ export const workers = sqliteTable(
     executor: text("executor", { enum: EXECUTOR_KINDS }).notNull().default("simulated"),
     currentChunkId: text("current_chunk_id"),
     currentStep: text("current_step", { enum: WORKER_STEPS }),
+    /** A short live state of the current step (`retrying in 8 s: rate limited`), else null. */
+    stepDetail: text("step_detail"),
+    /** The model this run uses, resolved when it was claimed (override, spec, server default). */
+    model: text("model"),
     progressCurrent: integer("progress_current").notNull().default(0),
     progressTotal: integer("progress_total").notNull().default(0),
     progressPassed: integer("progress_passed").notNull().default(0),
@@ -119,6 +125,8 @@ export const workerQueue = sqliteTable(
       .references(() => projects.id, { onDelete: "cascade" }),
     priority: integer("priority").notNull().default(0),
     addedAt: integer("added_at").notNull(),
+    /** The model asked for when the run was queued (overrides the spec's); null: none. */
+    model: text("model"),
     /** Why the item still waits (no slot, project busy, memory); null when it is next in line. */
     waitReason: text("wait_reason"),
   },

@@ -1,7 +1,10 @@
-import { existsSync } from "node:fs";
+import { cpSync, existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { createClient } from "@libsql/client";
+import { drizzle } from "drizzle-orm/libsql";
+import { migrate } from "drizzle-orm/libsql/migrator";
 import { afterEach, describe, expect, it } from "vitest";
+import { MIGRATIONS_FOLDER } from "../src/client.ts";
 import { ClosedError } from "../src/errors.ts";
 import { type TempDb, tempDb } from "./helpers.ts";
 
@@ -57,8 +60,48 @@ describe("openDatabase", () => {
     const applied = await t.database.client.execute(
       "SELECT count(*) AS n FROM __drizzle_migrations",
     );
-    expect(Number(applied.rows[0]?.n)).toBe(1);
+    const journal = JSON.parse(
+      readFileSync(join(MIGRATIONS_FOLDER, "meta", "_journal.json"), "utf8"),
+    );
+    expect(Number(applied.rows[0]?.n)).toBe(journal.entries.length);
     expect(await t.repos.projects.get(project.id)).toEqual(project);
+  });
+
+  it("a database made by the first migration upgrades in place and keeps its rows", async () => {
+    t = await tempDb({ migrate: false });
+    // only 0000_init: a copy of the migrations folder whose journal ends there
+    const old = join(t.dir, "migrations-0000");
+    cpSync(MIGRATIONS_FOLDER, old, { recursive: true });
+    const journalPath = join(old, "meta", "_journal.json");
+    const journal = JSON.parse(readFileSync(journalPath, "utf8"));
+    journal.entries = journal.entries.slice(0, 1);
+    writeFileSync(journalPath, JSON.stringify(journal));
+    const raw = createClient({ url: t.url });
+    await migrate(drizzle(raw), { migrationsFolder: old });
+    await raw.executeMultiple(`
+      INSERT INTO projects (id, name, directory, created_at, updated_at) VALUES ('p', 'p', '/p', 1, 1);
+      INSERT INTO specs (id, project_id, title, created_at, updated_at) VALUES ('s', 'p', 'old spec', 1, 1);
+      INSERT INTO workers (id, spec_id, project_id, status, created_at, updated_at)
+        VALUES ('w', 's', 'p', 'completed', 1, 1);
+      INSERT INTO worker_queue (id, spec_id, project_id, priority, added_at) VALUES ('q', 's', 'p', 3, 1);
+    `);
+    const before = await raw.execute("PRAGMA table_info(specs)");
+    expect(before.rows.map((r) => r.name)).not.toContain("model");
+    raw.close();
+
+    await t.reopen({ migrate: true });
+    const spec = await t.repos.specs.get("s");
+    expect(spec).toMatchObject({ title: "old spec", model: null });
+    const columns = async (table: string) =>
+      (await t?.database.client.execute(`PRAGMA table_info(${table})`))?.rows.map((r) =>
+        String(r.name),
+      );
+    expect(await columns("workers")).toEqual(expect.arrayContaining(["model", "step_detail"]));
+    expect(await columns("worker_queue")).toContain("model");
+    const rows = await t.database.client.execute(
+      "SELECT w.model AS wm, w.step_detail AS sd, q.model AS qm, q.priority AS p FROM workers w, worker_queue q",
+    );
+    expect(rows.rows[0]).toMatchObject({ wm: null, sd: null, qm: null, p: 3 });
   });
 
   it("migrate: false leaves an empty file alone", async () => {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import type { NewEvent } from "../src/events.ts";
-import { workerQueue } from "../src/schema.ts";
+import { type Spec, workerQueue } from "../src/schema.ts";
 import { progressColumns } from "../src/store/index.ts";
 import { lease, must, progress, seedSpecs, startRun, storeFixture } from "./store-helpers.ts";
 
@@ -99,6 +99,53 @@ describe("run store: claim", () => {
     expect(await store.claim("late", lease())).toEqual({ worker: null, events: [] });
     expect((await store.queue()).map((i) => i.id)).toEqual(["late"]);
     expect((await store.activeWorkers()).map((w) => w.id)).toEqual([worker.id]);
+  });
+});
+
+describe("run store: the run's model", () => {
+  it("claim records the queued override, else the spec's model, else the default given", async () => {
+    const { d, store } = await storeFixture();
+    const { specs } = await seedSpecs(d, 3);
+    const [a, b, c] = [0, 1, 2].map((i) => must(specs[i]).spec) as [Spec, Spec, Spec];
+    await d.repos.specs.update(a.id, { model: "zai/glm-4.6" });
+    await d.repos.specs.update(b.id, { model: "zai/glm-4.6" });
+    const claim = { ...lease(), defaultModel: "zai/glm-4.7" };
+
+    // override wins over the spec's model, and the queue shows it while the item waits
+    const queued = await store.enqueue(a.id, 0, "zai/glm-4.5-air");
+    expect(queued.item.model).toBe("zai/glm-4.5-air");
+    expect((await store.queue())[0]?.model).toBe("zai/glm-4.5-air");
+    const overridden = must((await store.claim(queued.item.id, claim)).worker);
+    expect(overridden.model).toBe("zai/glm-4.5-air");
+    expect(await store.worker(overridden.id)).toMatchObject({
+      model: "zai/glm-4.5-air",
+      stepDetail: null,
+    });
+    expect((await store.runInputs(overridden.id))?.row.model).toBe("zai/glm-4.5-air");
+
+    // the spec's model
+    const bItem = (await store.enqueue(b.id, 0)).item;
+    expect(bItem.model).toBeNull();
+    expect(must((await store.claim(bItem.id, claim)).worker).model).toBe("zai/glm-4.6");
+
+    // the default; and nothing at all when no default is given
+    expect((await startRun(store, c.id, claim)).model).toBe("zai/glm-4.7");
+    const { spec: plain } = must((await seedSpecs(d, 1)).specs[0]);
+    expect((await startRun(store, plain.id)).model).toBeNull();
+  });
+
+  it("stepDetail is a worker column that the view shows", async () => {
+    const { d, store } = await storeFixture();
+    const { specs } = await seedSpecs(d, 1);
+    const w = await startRun(store, must(specs[0]).spec.id);
+    await store.persistBatch({
+      workerId: w.id,
+      specId: w.specId,
+      worker: { stepDetail: "retrying in 8 s: rate limited" },
+      chunks: [],
+      events: [],
+    });
+    expect((await store.worker(w.id))?.stepDetail).toBe("retrying in 8 s: rate limited");
   });
 });
 

@@ -2,6 +2,7 @@ import {
   idSchema,
   logsInput,
   type Orchestrator,
+  queueAddInput,
   queuePatchInput,
   queueReorderInput,
   startWorkerInput,
@@ -10,6 +11,7 @@ import {
 import { Hono } from "hono";
 import { streamSSE } from "hono/streaming";
 import { z } from "zod";
+import type { Catalog } from "../services/catalog.ts";
 import { parseJsonBody, parseQuery } from "./validate.ts";
 
 /** How often an idle SSE connection gets a keep-alive comment. */
@@ -19,7 +21,7 @@ const KEEP_ALIVE_MS = 15_000;
  * REST mirror of the workers and queue operations, and the SSE feed. Mounted under /api.
  * Errors are thrown and turned into JSON problem bodies by the app's onError.
  */
-export function workersRoutes(orchestrator: Orchestrator) {
+export function workersRoutes(orchestrator: Orchestrator, catalog: Catalog) {
   const app = new Hono();
 
   app.get("/workers", async (c) => {
@@ -33,7 +35,8 @@ export function workersRoutes(orchestrator: Orchestrator) {
 
   app.post("/workers", async (c) => {
     const body = await parseJsonBody(c, startWorkerInput);
-    const result = await orchestrator.start(body.specId, body.priority ?? 0);
+    await catalog.specs.checkRunModel(body.specId, body.model);
+    const result = await orchestrator.start(body.specId, body.priority ?? 0, body.model);
     return c.json(result, result.status === "started" ? 201 : 202);
   });
 
@@ -102,8 +105,9 @@ export function workersRoutes(orchestrator: Orchestrator) {
     c.json({ queue: await orchestrator.listQueue(), paused: orchestrator.queuePaused }),
   );
   app.post("/queue", async (c) => {
-    const body = await parseJsonBody(c, startWorkerInput);
-    return c.json(await orchestrator.enqueue(body.specId, body.priority ?? 0), 201);
+    const body = await parseJsonBody(c, queueAddInput);
+    await catalog.specs.checkRunModel(body.specId, body.model);
+    return c.json(await orchestrator.enqueue(body.specId, body.priority ?? 0, body.model), 201);
   });
   app.post("/queue/reorder", async (c) => {
     const body = await parseJsonBody(c, queueReorderInput);

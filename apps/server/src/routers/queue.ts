@@ -13,9 +13,10 @@ export const queueRouter = {
     queue: await ctx.orchestrator.listQueue(),
     paused: ctx.orchestrator.queuePaused,
   })),
-  add: orchestratorProcedure
-    .input(queueAddInput)
-    .mutation(({ ctx, input }) => ctx.orchestrator.enqueue(input.specId, input.priority ?? 0)),
+  add: orchestratorProcedure.input(queueAddInput).mutation(async ({ ctx, input }) => {
+    await ctx.catalog.specs.checkRunModel(input.specId, input.model);
+    return ctx.orchestrator.enqueue(input.specId, input.priority ?? 0, input.model);
+  }),
   setPriority: orchestratorProcedure
     .input(queuePatchInput.extend({ id: idSchema }))
     .mutation(({ ctx, input }) => ctx.orchestrator.setPriority(input.id, input.priority)),

@@ -10,5 +10,8 @@ export const systemRouter = {
     activeCount: ctx.orchestrator.activeCount,
     maxWorkers: ctx.orchestrator.maxWorkers,
     queuePaused: ctx.orchestrator.queuePaused,
+    /** The models a spec or a run may choose (`GLM_MODELS`), and the one used when none is. */
+    models: ctx.env.GLM_MODELS,
+    defaultModel: ctx.env.OPENCODE_MODEL,
   })),
 } satisfies TRPCRouterRecord;

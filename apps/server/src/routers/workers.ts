@@ -22,9 +22,10 @@ export const workersRouter = {
   get: orchestratorProcedure
     .input(z.object({ id: idSchema }))
     .query(({ ctx, input }) => ctx.orchestrator.getWorker(input.id)),
-  start: orchestratorProcedure
-    .input(startWorkerInput)
-    .mutation(({ ctx, input }) => ctx.orchestrator.start(input.specId, input.priority ?? 0)),
+  start: orchestratorProcedure.input(startWorkerInput).mutation(async ({ ctx, input }) => {
+    await ctx.catalog.specs.checkRunModel(input.specId, input.model);
+    return ctx.orchestrator.start(input.specId, input.priority ?? 0, input.model);
+  }),
   pause: orchestratorProcedure
     .input(z.object({ id: idSchema }))
     .mutation(({ ctx, input }) => ctx.orchestrator.pause(input.id)),

@@ -11,6 +11,7 @@ import { ConflictError, NotFoundError } from "@glm-workers/db/errors";
 import type { ChunkInput, Repositories } from "@glm-workers/db/repositories";
 import type { Chunk, Project, Spec } from "@glm-workers/db/schema";
 import { checkProjectDirectory } from "./directory.ts";
+import { assertOfferedModel, assertSpecModelOffered, type ModelChoice } from "./models.ts";
 
 /** A spec with its chunks in order: what GET /api/specs/:id and `specs.get` answer. */
 export type SpecDetail = Spec & { chunks: Chunk[] };
@@ -18,6 +19,8 @@ export type SpecDetail = Spec & { chunks: Chunk[] };
 export interface CatalogOptions {
   /** Base of relative project directories (the server's working directory). */
   cwd: string;
+  /** The models a spec or a run may name (`GLM_MODELS`). */
+  models: ModelChoice;
 }
 
 /**
@@ -82,6 +85,7 @@ export function createCatalog(repos: Repositories, options: CatalogOptions) {
     },
     /** Creates the spec and its chunks in one transaction; dependency indexes become ids. */
     async create(projectId: string, input: CreateSpecInput): Promise<SpecDetail> {
+      assertOfferedModel(options.models, input.model);
       const list = input.chunks ?? [];
       const ids = list.map(() => randomUUID());
       const chunks: ChunkInput[] = list.map((chunk, i) => ({
@@ -99,11 +103,13 @@ export function createCatalog(repos: Repositories, options: CatalogOptions) {
         projectId,
         title: input.title,
         content: input.content,
+        model: input.model ?? null,
         chunks,
       });
       return { ...created.spec, chunks: created.chunks };
     },
     async update(id: string, patch: UpdateSpecInput): Promise<Spec> {
+      assertOfferedModel(options.models, patch.model);
       const current = await spec(id);
       if (
         current.status === "running" &&
@@ -117,6 +123,19 @@ export function createCatalog(repos: Repositories, options: CatalogOptions) {
       if (current.status === "running")
         throw new ConflictError(`spec ${id} is running; stop it before deleting`);
       await repos.specs.remove(id);
+    },
+    /**
+     * Before a run starts or is queued: `model` (this run's override) must be offered, and
+     * without one the spec's own model must still be. A missing spec is left to the orchestrator
+     * (404).
+     */
+    async checkRunModel(specId: string, model: string | null | undefined): Promise<void> {
+      if (model !== null && model !== undefined) {
+        assertOfferedModel(options.models, model);
+        return;
+      }
+      const row = await repos.specs.get(specId);
+      if (row) assertSpecModelOffered(options.models, row);
     },
   };
 

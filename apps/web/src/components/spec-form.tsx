@@ -5,6 +5,7 @@ import { validateWith } from "../lib/forms.ts";
 import { pushToast } from "../lib/toast.ts";
 import { errorMessage, fieldErrors, trpc } from "../lib/trpc.ts";
 import { Markdown } from "./markdown.tsx";
+import { ModelSelect } from "./model-select.tsx";
 import { ErrorNote, Field, withLabel } from "./ui.tsx";
 
 interface DraftChunk {
@@ -22,6 +23,7 @@ export function SpecForm(props: {
 }): JSX.Element {
   const [title, setTitle] = createSignal("");
   const [content, setContent] = createSignal(STARTER);
+  const [model, setModel] = createSignal<string | null>(null);
   const [preview, setPreview] = createSignal(false);
   const [drafts, setDrafts] = createStore<DraftChunk[]>([{ key: 1, title: "", description: "" }]);
   const [errors, setErrors] = createSignal<Record<string, string>>({});
@@ -61,7 +63,13 @@ export function SpecForm(props: {
           message,
         ]),
       );
-    const input = { title: title().trim(), content: content(), chunks };
+    const chosen = model();
+    const input = {
+      title: title().trim(),
+      content: content(),
+      chunks,
+      ...(chosen ? { model: chosen } : {}),
+    };
     const local = toRows(validateWith(createSpecInput, input));
     setErrors(local);
     setFormError(null);
@@ -92,6 +100,18 @@ export function SpecForm(props: {
         placeholder="Add rate limiting to the API"
         required
       />
+      <div>
+        <label class="field-label" for="spec-model">
+          Model
+        </label>
+        <ModelSelect
+          id="spec-model"
+          value={model()}
+          onChange={setModel}
+          noneLabel={(d) => `server default (${d})`}
+        />
+        <ErrorNote message={errors().model ? withLabel("Model", errors().model ?? "") : null} />
+      </div>
       <div>
         <div class="mb-1 flex items-center justify-between">
           <label class="field-label mb-0" for="spec-content">

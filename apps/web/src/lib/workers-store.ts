@@ -215,9 +215,14 @@ export function createWorkers(): WorkersStore {
     queueItemForSpec(specId) {
       return state.queue.find((q) => q.specId === specId);
     },
-    start(specId, priority) {
+    start(specId, priority, model) {
       return act({
-        call: () => trpc.workers.start.mutate({ specId, ...(priority ? { priority } : {}) }),
+        call: () =>
+          trpc.workers.start.mutate({
+            specId,
+            ...(priority ? { priority } : {}),
+            ...(model ? { model } : {}),
+          }),
         done: (d, result) =>
           result.status === "started"
             ? { ...d, workers: upsertWorker(d.workers, result.worker) }
@@ -266,9 +271,9 @@ export function createWorkers(): WorkersStore {
         failure: "Could not stop all workers",
       }).then(ok);
     },
-    enqueue(specId, priority = 0) {
+    enqueue(specId, priority = 0, model) {
       return act({
-        call: () => trpc.queue.add.mutate({ specId, priority }),
+        call: () => trpc.queue.add.mutate({ specId, priority, ...(model ? { model } : {}) }),
         done: upsertQueueItem,
         failure: "Could not add the spec to the queue",
       }).then(ok);

@@ -22,8 +22,11 @@ export interface WorkersStore {
   /** The active worker of a spec, else its most recent finished one. */
   workerForSpec(specId: string): Worker | undefined;
   queueItemForSpec(specId: string): QueueItem | undefined;
-  /** Starts the spec now or queues it (the result says which); null when the server refused. */
-  start(specId: string, priority?: number): Promise<StartResult | null>;
+  /**
+   * Starts the spec now or queues it (the result says which); null when the server refused.
+   * `model` overrides the spec's model for this run.
+   */
+  start(specId: string, priority?: number, model?: string | null): Promise<StartResult | null>;
   pause(workerId: string): Promise<boolean>;
   resume(workerId: string): Promise<boolean>;
   stop(workerId: string): Promise<boolean>;
@@ -31,7 +34,7 @@ export interface WorkersStore {
   /** Stops every run and pauses the queue (resume it with `setQueuePaused(false)`). */
   stopAll(): Promise<boolean>;
   /** Adds the spec to the queue without asking for an immediate start. */
-  enqueue(specId: string, priority?: number): Promise<boolean>;
+  enqueue(specId: string, priority?: number, model?: string | null): Promise<boolean>;
   remove(queueId: string): Promise<boolean>;
   setPriority(queueId: string, priority: number): Promise<boolean>;
   /** Saves `ids` as the full new queue order. */

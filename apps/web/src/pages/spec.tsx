@@ -2,6 +2,7 @@ import { A, useParams } from "@solidjs/router";
 import { createEffect, createResource, createSignal, type JSX, on, Show, Suspense } from "solid-js";
 import { ChunkList } from "../components/chunk-list.tsx";
 import { LiveRun } from "../components/live-run.tsx";
+import { ModelSelect } from "../components/model-select.tsx";
 import { RunActions } from "../components/run-actions.tsx";
 import { SpecContent } from "../components/spec-content.tsx";
 import { Badge, EmptyState, ErrorNote, formatTime } from "../components/ui.tsx";
@@ -106,6 +107,7 @@ function Workspace(props: { initial: SpecDetail }): JSX.Element {
             <Show when={spec().branch}>
               <span>branch {spec().branch}</span>
             </Show>
+            <SpecModel spec={spec()} locked={locked()} onSaved={setSpec} />
           </p>
         </div>
         <RunActions
@@ -133,5 +135,41 @@ function Workspace(props: { initial: SpecDetail }): JSX.Element {
         <ChunkList store={store} locked={locked()} />
       </div>
     </div>
+  );
+}
+
+/** The spec's model (its runs use it unless a run picks another), changed in place. */
+function SpecModel(props: { spec: Spec; locked: boolean; onSaved: (spec: Spec) => void }) {
+  const [busy, setBusy] = createSignal(false);
+  const save = async (model: string | null) => {
+    const before = props.spec;
+    props.onSaved({ ...before, model }); // optimistic; rolled back when the server says no
+    setBusy(true);
+    try {
+      props.onSaved(await trpc.specs.update.mutate({ id: before.id, model }));
+      pushToast(
+        "success",
+        model ? `Runs of this spec use ${model}` : "Runs use the server default",
+      );
+    } catch (err) {
+      props.onSaved(before);
+      pushToast("error", `Could not change the model: ${errorMessage(err)}`);
+    } finally {
+      setBusy(false);
+    }
+  };
+  return (
+    <span class="inline-flex items-center gap-1">
+      <label for="spec-model-select">model</label>
+      <ModelSelect
+        id="spec-model-select"
+        class="w-auto px-1.5 py-0.5 text-[11px]"
+        value={props.spec.model}
+        onChange={(model) => void save(model)}
+        noneLabel={(d) => `server default (${d})`}
+        disabled={props.locked || busy()}
+        title={props.locked ? "The spec is running" : "The model this spec's runs use"}
+      />
+    </span>
   );
 }

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { modelIdSchema } from "../schemas.ts";
 
 /** Input schemas of the workers/queue/settings API, shared by tRPC, REST and the web forms. */
 
@@ -8,6 +9,8 @@ export const prioritySchema = z.number().int().min(-1000).max(1000);
 export const startWorkerInput = z.object({
   specId: idSchema,
   priority: prioritySchema.optional(),
+  /** This run's model instead of the spec's (the server checks it against its list). */
+  model: modelIdSchema.optional(),
 });
 export type StartWorkerInput = z.infer<typeof startWorkerInput>;
 

@@ -95,7 +95,8 @@ export class RunLifecycle {
         branch: inputs.spec.branch,
       },
       chunks,
-      executor: o.executor,
+      // exactly the model recorded when the run was claimed (also after a restart)
+      executor: { ...o.executor, model: inputs.row.model ?? o.executor.model },
       options: {
         chunkTimeoutMs: o.chunkTimeoutMs,
         useWorktree: true,

@@ -216,9 +216,12 @@ export class Orchestrator {
 
   // ---- starting ----------------------------------------------------------------
 
-  /** Starts the spec now when admission allows, else queues it. 409 when already running/queued. */
-  async start(specId: string, priority = 0): Promise<StartResult> {
-    const item = await this.enqueue(specId, priority);
+  /**
+   * Starts the spec now when admission allows, else queues it. 409 when already running/queued.
+   * `model` overrides the spec's model for this run (the caller checks that the server offers it).
+   */
+  async start(specId: string, priority = 0, model?: string | null): Promise<StartResult> {
+    const item = await this.enqueue(specId, priority, model);
     await this.pump();
     const worker = await this.#ctx.store.activeWorkerOf(specId);
     if (worker) return { status: "started", worker: await this.getWorker(worker.id) };
@@ -228,8 +231,9 @@ export class Orchestrator {
     throw new OrchestratorError("UNAVAILABLE", "the run could not be started");
   }
 
-  enqueue(specId: string, priority = 0): Promise<QueueItemView> {
-    return this.#scheduler.enqueue(specId, priority);
+  /** Queues the spec; the item keeps `model` (this run's override) until it is claimed. */
+  enqueue(specId: string, priority = 0, model?: string | null): Promise<QueueItemView> {
+    return this.#scheduler.enqueue(specId, priority, model ?? null);
   }
 
   /** Runs the admission loop until nothing more can start. Serialised; callers share a pass. */

@@ -19,9 +19,9 @@ export class Scheduler {
     private readonly runs: RunLifecycle,
   ) {}
 
-  async enqueue(specId: string, priority: number): Promise<QueueItemView> {
+  async enqueue(specId: string, priority: number, model: string | null): Promise<QueueItemView> {
     this.ctx.assertOpen();
-    const { item, events } = await storeCall(() => this.ctx.store.enqueue(specId, priority));
+    const { item, events } = await storeCall(() => this.ctx.store.enqueue(specId, priority, model));
     this.ctx.publish(events);
     void this.pump(); // whoever queued it, it starts as soon as admission allows
     return item;
@@ -100,6 +100,8 @@ export class Scheduler {
       executor: ctx.o.executor.kind,
       leaseOwner: ctx.owner,
       leaseExpiresAt: Date.now() + ctx.o.leaseMs,
+      // the run's model: the item's override, else the spec's, else this server's default
+      defaultModel: ctx.o.executor.model ?? null,
     });
     ctx.publish(events);
     if (!worker) return false;

@@ -11,11 +11,14 @@ export interface SpecInput {
   content?: string;
   status?: SpecStatus;
   branch?: string | null;
+  /** The model its runs use (`provider/model`); null/absent: the server's default. */
+  model?: string | null;
   /** Created in this order (order 0, 1, …); dependencies may name earlier chunks of this list by id. */
   chunks?: ChunkInput[];
 }
 
-export type SpecPatch = Partial<Pick<Spec, "title" | "content" | "status" | "branch">>;
+/** `model: null` clears the spec's model (back to the server's default). */
+export type SpecPatch = Partial<Pick<Spec, "title" | "content" | "status" | "branch" | "model">>;
 
 export interface SpecWithChunks {
   spec: Spec;
@@ -62,6 +65,7 @@ export function createSpecsRepository(database: DatabaseHandle) {
       content: input.content ?? "",
       status: input.status ?? "draft",
       branch: input.branch ?? null,
+      model: input.model ?? null,
       createdAt: now,
       updatedAt: now,
     };

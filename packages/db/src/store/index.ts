@@ -152,9 +152,10 @@ export function createRunStore(options: RunStoreOptions) {
     },
 
     // ---- queue -------------------------------------------------------------------
-    async enqueue(specId: string, priority: number) {
+    /** `model`: the run's model override (null/absent: the spec's, else the server default). */
+    async enqueue(specId: string, priority: number, model: string | null = null) {
       const r = await commit(async (tx) => {
-        const { item, events } = await enqueue(tx, { specId, priority });
+        const { item, events } = await enqueue(tx, { specId, priority, model });
         return { result: item, events };
       });
       return { item: r.result, events: r.events };

@@ -41,12 +41,13 @@ async function itemView(q: Queryable, id: string): Promise<QueueItemView> {
 }
 
 /**
- * Queues a spec. NotFound when the spec does not exist, Validation when it has no chunks,
- * Conflict when it is already running, paused or queued.
+ * Queues a spec, with the model the run should use when one was asked for (else the spec's or
+ * the server's default, resolved at claim). NotFound when the spec does not exist, Validation
+ * when it has no chunks, Conflict when it is already running, paused or queued.
  */
 export async function enqueue(
   tx: WriteTx,
-  input: { specId: string; priority: number },
+  input: { specId: string; priority: number; model?: string | null },
 ): Promise<{ item: QueueItemView; events: NewEvent[] }> {
   const [spec] = await tx
     .select({ projectId: specs.projectId })
@@ -76,6 +77,7 @@ export async function enqueue(
       priority: input.priority,
       addedAt: Date.now(),
       waitReason: null,
+      model: input.model ?? null,
     });
   } catch (err) {
     if (isUniqueViolation(err)) throw new ConflictError("spec is already queued", { cause: err });

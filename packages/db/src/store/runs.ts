@@ -52,21 +52,31 @@ export interface ClaimWorker {
   executor: WorkerRow["executor"];
   leaseOwner: string;
   leaseExpiresAt: number;
+  /** The server's default model, used when neither the queue item nor the spec names one. */
+  defaultModel?: string | null;
 }
 
 /**
  * Takes a queue item and creates its worker in one transaction: the item leaves the queue, the
  * worker is `running`, the spec `running`; chunks left `running` go back to `pending`, and so
  * do the ones that failed or were cancelled last time (a new run retries them; completed
- * chunks stay done). Null, with nothing changed, when the item is gone or its spec is active.
+ * chunks stay done). The run's model is resolved here and recorded on the worker: the item's
+ * (asked for at start), else the spec's, else `defaultModel`. Null, with nothing changed, when
+ * the item is gone or its spec is active.
  */
 export async function claimRun(
   tx: WriteTx,
   itemId: string,
-  worker: ClaimWorker,
+  claim: ClaimWorker,
 ): Promise<{ worker: WorkerRow; events: NewEvent[] } | null> {
+  const { defaultModel = null, ...worker } = claim;
   const [item] = await tx.select().from(workerQueue).where(eq(workerQueue.id, itemId)).limit(1);
   if (!item || (await activeWorkerOf(tx, item.specId))) return null;
+  const [spec] = await tx
+    .select({ model: specs.model })
+    .from(specs)
+    .where(eq(specs.id, item.specId))
+    .limit(1);
   await tx.delete(workerQueue).where(eq(workerQueue.id, item.id));
   const now = Date.now();
   await resetRunningChunks(tx, item.specId);
@@ -87,6 +97,7 @@ export async function claimRun(
       status: "running",
       startedAt: now,
       progressTotal: total?.n ?? 0,
+      model: item.model ?? spec?.model ?? defaultModel,
       ...worker,
       createdAt: now,
       updatedAt: now,
@@ -227,6 +238,7 @@ export async function finishRun(
     error,
     finishedAt: now,
     currentStep: null,
+    stepDetail: null,
     leaseOwner: null,
     leaseExpiresAt: null,
     ...progressColumns(end.progress),
@@ -269,7 +281,7 @@ export async function holdPaused(
   const [row] = await tx.select().from(workers).where(eq(workers.id, workerId)).limit(1);
   if (!row) return null;
   await resetRunningChunks(tx, row.specId);
-  await updateWorker(tx, workerId, { ...lease, currentStep: null });
+  await updateWorker(tx, workerId, { ...lease, currentStep: null, stepDetail: null });
   return workerView(tx, workerId, label);
 }
 

@@ -33,6 +33,7 @@ function toWorkerView(row: WorkerJoinRow, label: ExecutorLabel): WorkerView {
     currentChunkId: w.currentChunkId,
     currentChunkTitle: row.chunkTitle,
     currentStep: w.currentStep,
+    stepDetail: w.stepDetail,
     progress: {
       current: w.progressCurrent,
       total: w.progressTotal,
@@ -44,6 +45,7 @@ function toWorkerView(row: WorkerJoinRow, label: ExecutorLabel): WorkerView {
     error: w.error,
     executor: w.executor,
     executorLabel: label(w.executor),
+    model: w.model,
     branch: w.branch,
     workdir: w.workdir,
   };
@@ -124,6 +126,7 @@ export async function queueViews(q: Queryable): Promise<QueueItemView[]> {
       position: i + 1,
       waitReason: reason,
       waitDetail: detail,
+      model: r.q.model,
     };
   });
 }

@@ -3,6 +3,7 @@ import { announceStart } from "../../lib/announce.ts";
 import { errorMessage, trpc } from "../../lib/trpc.ts";
 import type { WorkersStore } from "../../lib/workers-store.ts";
 import { Modal } from "../dialog.tsx";
+import { ModelSelect } from "../model-select.tsx";
 import { ErrorNote } from "../ui.tsx";
 
 interface AddWorkerDialogProps {
@@ -11,7 +12,10 @@ interface AddWorkerDialogProps {
   store: WorkersStore;
 }
 
-/** "Add to queue": pick a project, then one of its specs, then a priority; starts or queues it. */
+/**
+ * "Add to queue": pick a project, then one of its specs, a priority and optionally a model for
+ * this run; starts or queues it.
+ */
 export function AddWorkerDialog(props: AddWorkerDialogProps): JSX.Element {
   return (
     <Modal
@@ -29,6 +33,7 @@ function AddWorkerForm(props: { store: WorkersStore; onDone: () => void }): JSX.
   const [projectId, setProjectId] = createSignal("");
   const [specId, setSpecId] = createSignal("");
   const [priority, setPriority] = createSignal("0");
+  const [model, setModel] = createSignal<string | null>(null);
   const [error, setError] = createSignal<string | null>(null);
   const [submitting, setSubmitting] = createSignal(false);
   const [projects] = createResource(() => trpc.projects.list.query());
@@ -55,7 +60,7 @@ function AddWorkerForm(props: { store: WorkersStore; onDone: () => void }): JSX.
     setError(null);
     setSubmitting(true);
     const title = specs()?.find((s) => s.id === specId())?.title ?? "spec";
-    const result = await props.store.start(specId(), value);
+    const result = await props.store.start(specId(), value, model());
     setSubmitting(false);
     if (result) {
       announceStart(title, result, false);
@@ -130,6 +135,21 @@ function AddWorkerForm(props: { store: WorkersStore; onDone: () => void }): JSX.
         <p id="add-priority-hint" class="mt-1 text-xs text-zinc-500">
           Higher starts first; equal priorities start in the order they were added.
         </p>
+      </div>
+      <div>
+        <label class="field-label" for="add-model">
+          Model
+        </label>
+        <ModelSelect
+          id="add-model"
+          value={model()}
+          onChange={setModel}
+          noneLabel={(d) => {
+            const own = specs()?.find((s) => s.id === specId())?.model;
+            return own ? `the spec's model (${own})` : `server default (${d})`;
+          }}
+        />
+        <p class="mt-1 text-xs text-zinc-500">For this run only; the spec keeps its own.</p>
       </div>
       <ErrorNote message={error()} />
       <div class="flex flex-wrap justify-end gap-2">

@@ -128,6 +128,14 @@ export function QueueList(props: QueueListProps): JSX.Element {
                   <span class="text-amber-300/90" data-testid="queue-reason">
                     {waitText(item)}
                   </span>
+                  <Show when={item.model}>
+                    {(model) => (
+                      <span data-testid="queue-model" title="model for this run">
+                        {" "}
+                        · {model()}
+                      </span>
+                    )}
+                  </Show>
                 </p>
               </div>
               <div class="flex items-center gap-1">

@@ -47,6 +47,16 @@ export function CurrentStep(props: { worker: Worker }): JSX.Element {
             </>
           )}
         </Show>
+        <Show when={props.worker.stepDetail}>
+          {(detail) => (
+            <>
+              <span class="text-zinc-600"> · </span>
+              <span class="text-amber-300" data-testid="worker-step-detail">
+                {detail()}
+              </span>
+            </>
+          )}
+        </Show>
       </Show>
     </p>
   );
@@ -148,7 +158,20 @@ export function WorkerCard(props: WorkerCardProps): JSX.Element {
       <ProgressBar {...props.worker.progress} label={`Progress of ${props.worker.specTitle}`} />
 
       <div class="flex flex-wrap items-center justify-between gap-x-3 gap-y-1 font-mono text-[11px]">
-        <ExecutorLabel worker={props.worker} />
+        <span class="inline-flex min-w-0 flex-wrap items-center gap-x-2 gap-y-1">
+          <ExecutorLabel worker={props.worker} />
+          <Show when={props.worker.model}>
+            {(model) => (
+              <span
+                class="min-w-0 break-all text-zinc-500"
+                data-testid="worker-model"
+                title="model"
+              >
+                {model()}
+              </span>
+            )}
+          </Show>
+        </span>
         <span class="text-zinc-400" data-testid="worker-time" title="time running">
           {runningFor(props.worker, props.now)}
         </span>
