@@ -5,6 +5,7 @@ import { cpus, freemem, tmpdir, totalmem } from "node:os";
 import { join } from "node:path";
 import { executorLabel, RunPool } from "@glm-workers/core";
 import { measureEngineLatency } from "@glm-workers/core/bench";
+import { measureAgentOverhead } from "@glm-workers/core/bench-agent";
 import { EventBus, Orchestrator } from "@glm-workers/core/orchestrator";
 import { benchEventAppends } from "@glm-workers/db/bench";
 import { openDatabase } from "@glm-workers/db/client";
@@ -140,6 +141,34 @@ for (const [specs, chunks, ms] of [
     `| ${r.specs} | ${r.chunks} | ${r.chunkMs} | ${f(r.startMedianMs)} | ${f(r.totalMs / 1000, 2)} | ${r.events} | ${f(r.eventsPerSec, 0)} | ${f(r.rssGrowthMb)} |`,
   );
 }
+line();
+line("## The real agent: `opencode run` per prompt vs one `opencode serve` per run");
+line();
+line(
+  "The real opencode binary (opencode-ai 1.18.33) against the fake GLM on 127.0.0.1, which answers at once, so what is left is the agent's own overhead. A run is 3 chunks, each an execute and a review prompt (6 prompts); runs of the two modes alternate, 3 each. *To first request* is from handing a prompt to the executor until opencode's first model request arrives; *peak RSS* sums the run's agent processes.",
+);
+line();
+line(
+  "| mode | opencode processes / run | first prompt → request ms (median) | later prompts → request ms (median, p95) | run s (median) | peak agent RSS MB (median) |",
+);
+line("| --- | --- | --- | --- | --- | --- |");
+const agent = await measureAgentOverhead({ runs: 3, chunks: 3 });
+for (const a of agent) {
+  line(
+    `| ${a.mode} | ${a.processesPerRun} | ${f(a.firstPromptMs.median, 0)} | ${f(a.laterPromptsMs.median, 0)}, ${f(a.laterPromptsMs.p95, 0)} | ${f(a.runMs.median / 1000, 2)} | ${f(a.peakRssMb.median, 0)} |`,
+  );
+}
+const [perPrompt, perRun] = agent;
+if (perPrompt && perRun) {
+  line();
+  line(
+    `Same run, ratios: a run takes ${f(perPrompt.runMs.median / perRun.runMs.median, 1)}× as long with \`opencode run\` per prompt; a later prompt reaches the model ${f(perPrompt.laterPromptsMs.median / Math.max(1, perRun.laterPromptsMs.median), 0)}× sooner through the run's server.`,
+  );
+}
+line();
+line("```json");
+line(JSON.stringify(agent, null, 2));
+line("```");
 mkdirSync("docs", { recursive: true });
 writeFileSync("docs/BENCHMARKS.md", `${out.join("\n")}\n`);
 process.stdout.write("\nwritten to docs/BENCHMARKS.md\n");

@@ -2,9 +2,10 @@ import { randomUUID } from "node:crypto";
 import { coerceError } from "./errors.ts";
 import type { ExecuteResult, ExecutionHandle, Executor, ExecutorEvent } from "./executors/types.ts";
 import { commitAll, type Workspace } from "./git.ts";
-import { executePrompt, reviewPrompt } from "./prompts.ts";
+import { continuationPrompt, executePrompt, reviewPrompt } from "./prompts.ts";
 import type { ChunkSnapshot, RunSnapshot } from "./protocol.ts";
 import { parseReview } from "./review.ts";
+import { checkTree, recordTree } from "./review-guard.ts";
 import { RunAbortedError, type RunControl } from "./run-control.ts";
 import type { RunState, Send } from "./run-state.ts";
 import { treeFingerprint } from "./tree-state.ts";
@@ -41,6 +42,8 @@ function forward(ctx: ChunkContext, chunkId: string) {
     const at = Date.now();
     if (event.type === "log") {
       ctx.send({ type: "log", chunkId, level: event.level, line: event.line, at });
+    } else if (event.type === "state") {
+      ctx.send({ type: "state", chunkId, text: event.text, at });
     } else if (event.type === "tool") {
       ctx.send({
         type: "tool",
@@ -139,6 +142,7 @@ async function runChunkSteps(ctx: ChunkContext, chunk: ChunkSnapshot): Promise<C
     executor.execute({
       cwd: workspace.workdir,
       prompt: executePrompt(run, chunk),
+      continuation: continuationPrompt(chunk),
       chunk,
       timeoutMs,
       onEvent,
@@ -161,6 +165,7 @@ async function runChunkSteps(ctx: ChunkContext, chunk: ChunkSnapshot): Promise<C
   }
   ctx.state.update(chunk, "updated", { outputSummary: summary || null });
 
+  const beforeReview = await recordTree(workspace.workdir, workspace.isGit);
   const review = await step(ctx, chunk, "reviewing", () =>
     executor.review({
       cwd: workspace.workdir,
@@ -171,6 +176,15 @@ async function runChunkSteps(ctx: ChunkContext, chunk: ChunkSnapshot): Promise<C
     }),
   );
   if (ctx.control.aborted) throw new RunAbortedError(ctx.control.abortReason ?? "aborted");
+  // The reviewer must not touch the work: whatever it changed is put back and the review fails.
+  const tampered = await checkTree(workspace.workdir, beforeReview);
+  if (tampered.changed) {
+    const what = tampered.touched.slice(0, 20).join(", ") || "the working tree";
+    const undo = tampered.reverted ? "reverted" : "could not be reverted";
+    const error = `the review failed: the reviewer changed ${what} (${undo})`;
+    fail(ctx, chunk, error);
+    return { kind: "failed", error };
+  }
   if (!review.ok) {
     const error = `the review failed: ${review.error ?? "unknown error"}`;
     fail(ctx, chunk, error);

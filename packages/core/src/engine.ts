@@ -73,7 +73,10 @@ export async function runSpec(
     for (const line of workspace.notes) {
       send({ type: "log", chunkId: null, level: "warn", line, at: Date.now() });
     }
-    executor = (deps.createExecutor ?? defaultCreateExecutor)(run.executor);
+    executor = (deps.createExecutor ?? defaultCreateExecutor)({
+      ...run.executor,
+      runId: run.workerId,
+    });
     send({
       type: "log",
       chunkId: null,

@@ -25,7 +25,7 @@ const IDENTITY = ["-c", "user.name=glm-workers", "-c", "user.email=glm-workers@l
 export function git(
   cwd: string,
   args: readonly string[],
-  opts: { signal?: AbortSignal } = {},
+  opts: { signal?: AbortSignal; env?: Record<string, string> } = {},
 ): Promise<string> {
   return new Promise((resolvePromise, reject) => {
     execFile(
@@ -34,7 +34,7 @@ export function git(
       {
         cwd,
         maxBuffer: 64 * 1024 * 1024,
-        env: { ...process.env, GIT_TERMINAL_PROMPT: "0", LC_ALL: "C" },
+        env: { ...process.env, GIT_TERMINAL_PROMPT: "0", LC_ALL: "C", ...opts.env },
         ...(opts.signal ? { signal: opts.signal } : {}),
       },
       (err, stdout, stderr) => {

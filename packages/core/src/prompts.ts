@@ -16,6 +16,20 @@ export function executePrompt(run: RunSnapshot, chunk: ChunkSnapshot): string {
   ].join("\n");
 }
 
+/**
+ * The next chunk for an agent that keeps the run's conversation: it has the spec and the
+ * earlier chunks already, so only the new task is sent.
+ */
+export function continuationPrompt(chunk: ChunkSnapshot): string {
+  return [
+    `## Next task: ${chunk.title}`,
+    chunk.description.trim(),
+    "",
+    "Same spec and directory as before. Make the change; do not commit. Finish with a short",
+    "summary of what you changed.",
+  ].join("\n");
+}
+
 /** The prompt for reviewing one executed chunk; the answer must be JSON only. */
 export function reviewPrompt(run: RunSnapshot, chunk: ChunkSnapshot, summary: string): string {
   return [

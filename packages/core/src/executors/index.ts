@@ -1,6 +1,7 @@
 import type { ExecutorConfig, ExecutorKind } from "../protocol.ts";
 import { COMMAND_LABEL, createCommandExecutor, expandCommand } from "./command.ts";
-import { createOpencodeExecutor } from "./opencode.ts";
+import { createOpencodeExecutor, OPENCODE_LABEL } from "./opencode.ts";
+import { DEFAULT_OPENCODE_MODEL } from "./opencode-env.ts";
 import { createSimulatedExecutor, SIMULATED_AGENT_PATH, SIMULATED_LABEL } from "./simulated.ts";
 import type { Executor } from "./types.ts";
 
@@ -11,6 +12,7 @@ export {
   createCommandExecutor,
   createOpencodeExecutor,
   createSimulatedExecutor,
+  DEFAULT_OPENCODE_MODEL,
   expandCommand,
   SIMULATED_AGENT_PATH,
   SIMULATED_LABEL,
@@ -18,7 +20,7 @@ export {
 
 const LABELS: Record<ExecutorKind, string> = {
   simulated: SIMULATED_LABEL,
-  opencode: "opencode (GLM)",
+  opencode: OPENCODE_LABEL,
   command: COMMAND_LABEL,
 };
 

@@ -37,6 +37,21 @@ export function opencodeDirs(root: string): OpencodeDirs {
  * package-lock already lists it (that is the only network access it makes on start-up with
  * the flags below). We seed exactly that, once, so start-up stays offline.
  */
+/**
+ * A run's own data and state directories (opencode's session database and logs), so runs do
+ * not share one database and a run's conversation stays with it.
+ */
+export function prepareRunDirs(dirs: OpencodeDirs, runId: string): { data: string; state: string } {
+  const safe = runId.replace(/[^A-Za-z0-9_.-]/g, "_").slice(0, 80) || "run";
+  const out = {
+    data: join(dirs.home, "runs", safe, "data"),
+    state: join(dirs.home, "runs", safe, "state"),
+  };
+  mkdirSync(out.data, { recursive: true });
+  mkdirSync(out.state, { recursive: true });
+  return out;
+}
+
 export function prepareOpencodeHome(root: string): OpencodeDirs {
   const dirs = opencodeDirs(root);
   for (const dir of [dirs.home, dirs.config, dirs.data, dirs.cache, dirs.state]) {
@@ -93,17 +108,106 @@ export function openaiCompatibleProvider(opts: {
   };
 }
 
-/** The configuration passed through OPENCODE_CONFIG_CONTENT. */
+/** The read-only agent reviews run as (defined in the generated config). */
+export const REVIEWER_AGENT = "glm-workers-reviewer";
+
+/** Shell commands the reviewer may run: read-only git. Everything else is denied. */
+export const REVIEWER_BASH = ["git diff*", "git log*", "git show*", "git status*"];
+
+/**
+ * The reviewer: may read, search and run read-only git; may not edit, write, patch, start
+ * sub-agents, fetch or ask. Tools it must not have are also removed from its tool list, so a
+ * permission bypass in opencode still finds no write tool. Applied after every other config
+ * layer, so neither the server's extra config nor a repository can widen it (the product
+ * also verifies the tree after each review).
+ */
+export function reviewerAgent(): JsonObject {
+  const bash: JsonObject = { "*": "deny" };
+  for (const pattern of REVIEWER_BASH) bash[pattern] = "allow";
+  return {
+    mode: "primary",
+    description: "Reviews a change without touching it (glm-workers).",
+    prompt:
+      "You review a change someone else made. You cannot and must not change anything: no edits, " +
+      "no new files, no commits. Read files, search, and use read-only git (git diff, git log, " +
+      "git show, git status) to judge the change, then give your verdict.",
+    permission: {
+      read: "allow",
+      glob: "allow",
+      grep: "allow",
+      list: "allow",
+      edit: "deny",
+      bash,
+      task: "deny",
+      todowrite: "deny",
+      webfetch: "deny",
+      websearch: "deny",
+      question: "deny",
+      skill: "deny",
+      lsp: "deny",
+      external_directory: "deny",
+      doom_loop: "deny",
+    },
+    tools: {
+      write: false,
+      edit: false,
+      patch: false,
+      multiedit: false,
+      task: false,
+      todowrite: false,
+      webfetch: false,
+      websearch: false,
+      skill: false,
+      question: false,
+    },
+  };
+}
+
+/** `provider/model` → its parts; a bare name has no provider. */
+export function splitModel(model: string): { providerID: string; modelID: string } {
+  const at = model.indexOf("/");
+  if (at <= 0 || at === model.length - 1) {
+    throw new Error(
+      `model "${model}" must be written provider/model, e.g. zai-coding-plan/glm-4.7`,
+    );
+  }
+  return { providerID: model.slice(0, at), modelID: model.slice(at + 1) };
+}
+
+/**
+ * The configuration passed through OPENCODE_CONFIG_CONTENT: our defaults, then the server's
+ * extra `opencodeConfig`, then what must hold whatever those say: the model's provider talks to
+ * `baseURL` with opencode's own request timeouts off (the engine's active-time limit, which stops
+ * counting while a run is paused, is the only one; opencode's timers would fire across a pause
+ * and make it send the whole request again), and the read-only reviewer agent.
+ */
 export function buildOpencodeConfig(config: ExecutorConfig): JsonObject {
   const base: JsonObject = {
     autoupdate: false,
     share: "disabled",
     // opencode's own git snapshots (undo) are not needed: the run engine commits per chunk.
     snapshot: false,
-    // `opencode run` rejects every permission prompt, so allow what an agent needs here.
-    permission: { edit: "allow", bash: "allow", webfetch: "deny" },
+    // Nobody answers a permission prompt here: allow what an agent needs, deny the rest.
+    permission: {
+      edit: "allow",
+      bash: "allow",
+      webfetch: "deny",
+      websearch: "deny",
+      question: "deny",
+      external_directory: "deny",
+      doom_loop: "deny",
+    },
   };
-  return mergeConfig(base, config.opencodeConfig ?? {});
+  const merged = mergeConfig(base, config.opencodeConfig ?? {});
+  const { providerID, modelID } = splitModel(config.model ?? DEFAULT_OPENCODE_MODEL);
+  const providerOptions: JsonObject = { timeout: false, chunkTimeout: false, headerTimeout: false };
+  if (config.baseURL) providerOptions.baseURL = config.baseURL;
+  return mergeConfig(merged, {
+    // The run's model is declared (an empty entry adds nothing to a model opencode's catalog
+    // knows, and makes one it does not know usable, e.g. a newer GLM on the same endpoint).
+    provider: { [providerID]: { options: providerOptions, models: { [modelID]: {} } } },
+    agent: { [REVIEWER_AGENT]: reviewerAgent() },
+  });
 }
 
 /** Variables taken over from the server's environment: what tools need to work normally. */
@@ -139,6 +243,7 @@ export function buildOpencodeEnv(
   config: ExecutorConfig,
   dirs: OpencodeDirs,
   inherited: NodeJS.ProcessEnv,
+  run?: { data: string; state: string },
 ): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = {};
   for (const key of PASSTHROUGH) {
@@ -148,15 +253,18 @@ export function buildOpencodeEnv(
   Object.assign(env, {
     HOME: dirs.home,
     XDG_CONFIG_HOME: dirs.config,
-    XDG_DATA_HOME: dirs.data,
+    XDG_DATA_HOME: run?.data ?? dirs.data,
     XDG_CACHE_HOME: dirs.cache,
-    XDG_STATE_HOME: dirs.state,
+    XDG_STATE_HOME: run?.state ?? dirs.state,
     OPENCODE_DISABLE_AUTOUPDATE: "1",
     OPENCODE_DISABLE_MODELS_FETCH: "1",
     OPENCODE_DISABLE_SHARE: "1",
     OPENCODE_DISABLE_LSP_DOWNLOAD: "1",
     OPENCODE_DISABLE_DEFAULT_PLUGINS: "1",
     OPENCODE_DISABLE_CLAUDE_CODE: "1",
+    // A repository's own opencode.json / .opencode/ must not change the provider, its base URL,
+    // its key or the reviewer: project config is not read at all.
+    OPENCODE_DISABLE_PROJECT_CONFIG: "1",
     OPENCODE_CONFIG_CONTENT: JSON.stringify(buildOpencodeConfig(config)),
   });
   Object.assign(env, config.env);

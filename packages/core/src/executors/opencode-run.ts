@@ -22,21 +22,15 @@ import type {
 } from "./types.ts";
 
 /**
- * The real agent: one `opencode run --format json` process per prompt (chunk or review).
- *
- * Why `run` and not `opencode serve`: each invocation is a self-contained process tree
- * (opencode → its tool subprocesses), so pause is a SIGSTOP of exactly that tree, abort kills
- * exactly that tree, and one stuck run cannot affect other workers. A shared `serve` would
- * pause every session at once under SIGSTOP, and `session.abort` stops a turn but cannot
- * freeze it. The price is opencode's start-up (a few seconds per chunk), small next to a real
- * GLM chunk.
+ * The earlier way to drive the real agent: one `opencode run --format json` process per prompt
+ * (chunk or review), each a fresh conversation that pays opencode's start-up again. The product
+ * uses one `opencode serve` per run (`opencode.ts`); this stays only so the benchmark can
+ * measure both in the same run. It is not selectable through the environment or the API.
  *
  * The prompt goes in on stdin (no argv size limit, not visible in `ps`).
  */
 
-export const OPENCODE_LABEL = "opencode (GLM)";
-
-export interface OpencodeExecutorOptions {
+export interface OpencodeRunExecutorOptions {
   /** Environment the passthrough variables (PATH, LANG, proxies…) are taken from. */
   inheritedEnv?: NodeJS.ProcessEnv;
 }
@@ -81,9 +75,9 @@ function settle(
   return { ...base, ok: error === null, error };
 }
 
-export function createOpencodeExecutor(
+export function createOpencodeRunExecutor(
   config: ExecutorConfig,
-  options: OpencodeExecutorOptions = {},
+  options: OpencodeRunExecutorOptions = {},
 ): Executor {
   const model = config.model ?? DEFAULT_OPENCODE_MODEL;
   const inherited = options.inheritedEnv ?? process.env;
@@ -176,7 +170,7 @@ export function createOpencodeExecutor(
 
   return {
     kind: "opencode",
-    label: OPENCODE_LABEL,
+    label: "opencode run (one process per prompt)",
     execute(req: ExecuteRequest) {
       return start(req, req.chunk.title);
     },

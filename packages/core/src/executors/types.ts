@@ -4,13 +4,20 @@ import type { ChunkSnapshot, ExecutorConfig, ExecutorKind } from "../protocol.ts
 export type ExecutorEvent =
   | { type: "log"; level: "debug" | "info" | "warn" | "error"; line: string }
   | { type: "tool"; name: string; status: "started" | "completed" | "failed"; detail?: string }
-  | { type: "tokens"; input: number; output: number };
+  | { type: "tokens"; input: number; output: number }
+  /** What the step is doing right now beyond its name (`retrying in 8 s: …`); null clears it. */
+  | { type: "state"; text: string | null };
 
 export interface ExecuteRequest {
   /** Working directory (worktree or project directory). */
   cwd: string;
-  /** Full prompt for the agent. */
+  /** Full, self-contained prompt for the agent. */
   prompt: string;
+  /**
+   * The same task for an agent that keeps the run's conversation (it has seen the spec and the
+   * earlier chunks): shorter, refers back. Executors without a conversation use `prompt`.
+   */
+  continuation?: string;
   /** The chunk being worked on (the simulated executor reads its directives). */
   chunk: ChunkSnapshot;
   /** Hard limit; the executor kills its tree and reports `timedOut` when exceeded. */

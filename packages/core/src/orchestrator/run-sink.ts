@@ -109,9 +109,18 @@ export class RunSink {
         case "step":
           batch.worker.currentChunkId = msg.chunkId;
           batch.worker.currentStep = msg.step;
+          batch.worker.stepDetail = null;
           view.currentChunkId = msg.chunkId;
           view.currentChunkTitle = this.#chunkTitles.get(msg.chunkId) ?? null;
           view.currentStep = msg.step;
+          view.stepDetail = null;
+          progressChanged = true;
+          break;
+        case "state":
+          // a live state of the step (a retrying request): shown on the card, not logged
+          if (view.stepDetail === msg.text) break;
+          batch.worker.stepDetail = msg.text;
+          view.stepDetail = msg.text;
           progressChanged = true;
           break;
         case "chunk": {

@@ -62,6 +62,8 @@ export interface FakeGlmContext {
   afterToolResult: boolean;
   /** Working directory announced in the agent's system prompt, when present. */
   cwd: string | null;
+  /** Names of the tools the request offers the model. */
+  toolNames: string[];
 }
 
 export type FakeGlmScriptFn = (ctx: FakeGlmContext) => FakeGlmTurn | undefined;
@@ -122,6 +124,10 @@ export function buildContext(
     toolResults,
     afterToolResult: last?.role === "tool",
     cwd: cwdMatch?.[1] ?? null,
+    toolNames: (body.tools ?? []).flatMap((t) => {
+      const fn = (t as { function?: { name?: unknown } } | null)?.function;
+      return typeof fn?.name === "string" ? [fn.name] : [];
+    }),
   };
 }
 
@@ -130,8 +136,12 @@ export interface DefaultScriptOptions {
   reviewVerdict?: { status: "pass" | "needs_fix" | "fail"; feedback: string; fixChunk?: unknown };
 }
 
+/** The tool opencode offers when a prompt asks for JSON-schema output. */
+export const STRUCTURED_OUTPUT_TOOL = "StructuredOutput";
+
 /**
- * Default behaviour: titles get a short title; reviews get the JSON verdict; an agent request
+ * Default behaviour: titles get a short title; reviews get the JSON verdict (through
+ * opencode's structured-output tool when the request offers it, else as text); an agent request
  * first writes `fake-glm-output/<n>.md` (so the working tree changes), then answers with a
  * short summary once the tool result is back.
  */
@@ -139,6 +149,10 @@ export function defaultTurn(ctx: FakeGlmContext, opts: DefaultScriptOptions = {}
   if (ctx.kind === "title") return { kind: "text", text: "Fake GLM session" };
   if (ctx.kind === "review") {
     const verdict = opts.reviewVerdict ?? { status: "pass", feedback: "Looks good (fake GLM)." };
+    if (ctx.toolNames.includes(STRUCTURED_OUTPUT_TOOL)) {
+      return { kind: "tool", calls: [{ name: STRUCTURED_OUTPUT_TOOL, arguments: verdict }] };
+    }
+    if (ctx.afterToolResult) return { kind: "text", text: "Verdict given." };
     return { kind: "text", text: JSON.stringify(verdict) };
   }
   if (ctx.afterToolResult) {

@@ -36,6 +36,10 @@ export interface FakeGlmRecord extends StreamStats {
   body: ChatRequestBody | null;
   kind: FakeGlmRequestKind | null;
   turn: FakeGlmTurn["kind"] | null;
+  /** Text of the request's last user message (empty for non-chat requests). */
+  lastUserText: string;
+  /** The request answers a tool result (the agent's next step within one turn). */
+  afterToolResult: boolean;
   receivedAt: number;
   /** When the response ended or the client went away. */
   finishedAt: number | null;
@@ -149,6 +153,8 @@ export async function startFakeGlm(options: FakeGlmOptions = {}): Promise<FakeGl
     record.body = body;
     const ctx = buildContext(body, chatIndex++, counters);
     record.kind = ctx.kind;
+    record.lastUserText = ctx.lastUserText;
+    record.afterToolResult = ctx.afterToolResult;
     const turn = pickTurn(script, ctx, options);
     record.turn = turn.kind;
     notify(record);
@@ -221,6 +227,8 @@ export async function startFakeGlm(options: FakeGlmOptions = {}): Promise<FakeGl
       body: null,
       kind: null,
       turn: null,
+      lastUserText: "",
+      afterToolResult: false,
       receivedAt: Date.now(),
       finishedAt: null,
       chunkTimes: [],

@@ -11,7 +11,7 @@ export type {
   FakeGlmToolCall,
   FakeGlmTurn,
 } from "./fake-glm-script.ts";
-export { defaultTurn } from "./fake-glm-script.ts";
+export { defaultTurn, STRUCTURED_OUTPUT_TOOL } from "./fake-glm-script.ts";
 export { removeDir, tempDir } from "./temp.ts";
 export type { Truthy, WaitForOptions } from "./wait.ts";
 export { waitFor } from "./wait.ts";
