@@ -37,9 +37,14 @@ export type ChunkOutcome =
 
 const SUMMARY_MAX = 4000;
 
-function forward(ctx: ChunkContext, chunkId: string) {
+function forward(ctx: ChunkContext, chunkId: string, step: () => "executing" | "reviewing") {
   return (event: ExecutorEvent) => {
     const at = Date.now();
+    if (event.type === "process") {
+      // the pool's hard-abort fallback ends the tree of the last pid a step reported
+      ctx.send({ type: "step", chunkId, step: step(), pid: event.pid, at });
+      return;
+    }
     if (event.type === "log") {
       ctx.send({ type: "log", chunkId, level: event.level, line: event.line, at });
     } else if (event.type === "state") {
@@ -123,7 +128,8 @@ export async function runChunk(ctx: ChunkContext, chunk: ChunkSnapshot): Promise
 
 async function runChunkSteps(ctx: ChunkContext, chunk: ChunkSnapshot): Promise<ChunkOutcome> {
   const { run, executor, workspace } = ctx;
-  const onEvent = forward(ctx, chunk.id);
+  let current: "executing" | "reviewing" = "executing";
+  const onEvent = forward(ctx, chunk.id, () => current);
   const timeoutMs = run.options.chunkTimeoutMs;
   await ctx.control.checkpoint();
   ctx.state.update(chunk, "started", {
@@ -166,6 +172,7 @@ async function runChunkSteps(ctx: ChunkContext, chunk: ChunkSnapshot): Promise<C
   ctx.state.update(chunk, "updated", { outputSummary: summary || null });
 
   const beforeReview = await recordTree(workspace.workdir, workspace.isGit);
+  current = "reviewing";
   const review = await step(ctx, chunk, "reviewing", () =>
     executor.review({
       cwd: workspace.workdir,

@@ -86,6 +86,8 @@ export function createOpencodeExecutor(
   let starting: { pid: number; stopped: number[] | null } | null = null;
   let closed = false;
   let closing: Promise<void> | null = null;
+  /** The run's server once it listens (until it is gone). */
+  let live: OpencodeServer | null = null;
 
   const ensureHome = (): OpencodeDirs => {
     if (dirs) return dirs;
@@ -116,6 +118,7 @@ export function createOpencodeExecutor(
       onLog: (level, line) => logTo?.({ type: "log", level, line }),
       onSpawn: (pid) => {
         starting = { pid, stopped: null };
+        emit({ type: "process", pid });
       },
       held: () => starting?.stopped != null,
     })
@@ -126,6 +129,7 @@ export function createOpencodeExecutor(
         if (held) resumeTree(held[0] ?? 0, held);
       })
       .then((s) => {
+        live = s;
         emit({
           type: "log",
           level: "info",
@@ -140,6 +144,7 @@ export function createOpencodeExecutor(
     if (server) {
       const current = await server.catch(() => null);
       if (current && !current.exited) return current;
+      live = null;
       if (current) {
         emit({
           type: "log",
@@ -330,7 +335,7 @@ export function createOpencodeExecutor(
 
     const handle: ExecutionHandle = {
       get pid() {
-        return current?.pid;
+        return current?.pid ?? live?.pid ?? starting?.pid;
       },
       result: settled,
       async pause() {

@@ -6,7 +6,9 @@ export type ExecutorEvent =
   | { type: "tool"; name: string; status: "started" | "completed" | "failed"; detail?: string }
   | { type: "tokens"; input: number; output: number }
   /** What the step is doing right now beyond its name (`retrying in 8 s: …`); null clears it. */
-  | { type: "state"; text: string | null };
+  | { type: "state"; text: string | null }
+  /** The root of the agent's process tree became known after the step started. */
+  | { type: "process"; pid: number };
 
 export interface ExecuteRequest {
   /** Working directory (worktree or project directory). */
