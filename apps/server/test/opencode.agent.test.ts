@@ -121,6 +121,15 @@ async function finished(id: string): Promise<Worker> {
   );
 }
 
+function parentOf(pid: number): number {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    return Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]);
+  } catch {
+    return -1;
+  }
+}
+
 function cmdline(pid: number): string {
   try {
     return readFileSync(`/proc/${pid}/cmdline`, "utf8").replaceAll("\0", " ");
@@ -157,11 +166,14 @@ describe("the real agent through the server (opencode + fake GLM)", () => {
     expect(start.status).toBe(201);
     const id = start.json.worker.id;
 
-    // watch the server's process tree while the run goes: opencode servers by pid
+    // watch the server's process tree while the run goes: opencode servers by pid (a child
+    // opencode forks for a tool carries the parent's command line until it execs: not counted)
     const servers = new Set<number>();
+    const isServe = (pid: number) =>
+      /opencode/.test(cmdline(pid)) && / serve /.test(`${cmdline(pid)} `);
     const watch = setInterval(() => {
       for (const pid of descendants(server.proc.pid ?? -1)) {
-        if (/opencode/.test(cmdline(pid)) && / serve /.test(`${cmdline(pid)} `)) servers.add(pid);
+        if (isServe(pid) && !isServe(parentOf(pid))) servers.add(pid);
       }
     }, 50);
     const done = await finished(id).finally(() => clearInterval(watch));
