@@ -1,6 +1,8 @@
+import type { GatewayState } from "@glm-workers/core/gateway";
 import type { Orchestrator } from "@glm-workers/core/orchestrator";
 import type { Database } from "@glm-workers/db/client";
 import { createRepositories, type Repositories } from "@glm-workers/db/repositories";
+import { usageReads } from "@glm-workers/db/store";
 import { fetchRequestHandler } from "@trpc/server/adapters/fetch";
 import { Hono } from "hono";
 import { bodyLimit } from "hono/body-limit";
@@ -14,6 +16,7 @@ import { chunksRoutes } from "./rest/chunks.ts";
 import { healthRoutes } from "./rest/health.ts";
 import { projectsRoutes } from "./rest/projects.ts";
 import { specsRoutes } from "./rest/specs.ts";
+import { usageRoutes } from "./rest/usage.ts";
 import { workersRoutes } from "./rest/workers.ts";
 import { appRouter } from "./router.ts";
 import { createCatalog } from "./services/catalog.ts";
@@ -31,6 +34,8 @@ export interface AppDeps {
   repos?: Repositories;
   /** Slots and queue. Without one, the workers/queue/settings/system API answers 503. */
   orchestrator?: Orchestrator;
+  /** The GLM gateway (opencode executor): its state is in `/api/health`. */
+  gateway?: { state(): GatewayState } | null;
   logger?: Logger;
   /** Default: the server package's version. */
   version?: string;
@@ -52,11 +57,13 @@ export function createContext(deps: AppDeps): AppContext {
     catalog: createCatalog(repos, {
       cwd: deps.cwd ?? process.cwd(),
       models: { models: deps.env.GLM_MODELS },
+      usage: usageReads(deps.database.db),
     }),
     logger: deps.logger ?? createLogger(deps.env.LOG_LEVEL),
     version: deps.version ?? readServerVersion(),
     executorLabel: executorLabel(deps.env),
     orchestrator: deps.orchestrator ?? null,
+    gateway: deps.gateway ?? null,
   };
 }
 
@@ -114,11 +121,13 @@ export function createApp(deps: AppDeps): Hono {
       version: ctx.version,
       executor: env.EXECUTOR,
       executorLabel: ctx.executorLabel,
+      gateway: ctx.gateway,
     }),
   );
   api.route("/", projectsRoutes(ctx.catalog));
   api.route("/", specsRoutes(ctx.catalog));
   api.route("/", chunksRoutes(ctx.catalog));
+  api.route("/", usageRoutes(ctx.catalog, ctx.gateway));
   if (ctx.orchestrator) api.route("/", workersRoutes(ctx.orchestrator, ctx.catalog));
   for (const routes of deps.restRoutes ?? []) api.route("/", routes);
   app.route("/api", api);

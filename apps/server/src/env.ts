@@ -148,6 +148,12 @@ function envObject(cwd: string) {
     CHUNK_TIMEOUT_MS: integer("CHUNK_TIMEOUT_MS", 1000, 24 * 3_600_000).default(900_000),
     /** Worker events older than this many days are deleted (the newest 100k always stay). */
     EVENT_RETENTION_DAYS: integer("EVENT_RETENTION_DAYS", 1, 3650).default(7),
+    /** Model requests in flight upstream at once, across every run (a coding plan allows 1–2). */
+    GLM_CONCURRENCY: integer("GLM_CONCURRENCY", 1, 64).default(2),
+    /** How long every request is held after a quota answer that names no reset time. */
+    GLM_QUOTA_WAIT_MS: integer("GLM_QUOTA_WAIT_MS", 1000, 24 * 3_600_000).default(900_000),
+    /** How long a rate-limited request is retried before the agent sees the 429. */
+    GLM_RETRY_BUDGET_MS: integer("GLM_RETRY_BUDGET_MS", 1000, 24 * 3_600_000).default(600_000),
   });
 }
 

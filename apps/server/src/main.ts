@@ -1,7 +1,7 @@
 import { openDatabase } from "@glm-workers/db/client";
 import { EnvError, loadEnv } from "./env.ts";
 import { createLogger } from "./logger.ts";
-import { startOrchestrator } from "./runtime.ts";
+import { startRuntime } from "./runtime.ts";
 import { startServer } from "./server.ts";
 
 /** Entry point: configuration → database (migrated) → app → listen; clean exit on signals. */
@@ -16,8 +16,8 @@ async function main(): Promise<void> {
   }
   const logger = createLogger(env.LOG_LEVEL);
   const database = await openDatabase({ url: env.DATABASE_URL, migrate: true });
-  const orchestrator = await startOrchestrator(env, database, logger);
-  const running = await startServer({ env, logger, database, orchestrator });
+  const { orchestrator, gateway } = await startRuntime(env, database, logger);
+  const running = await startServer({ env, logger, database, orchestrator, gateway });
   logger.info(`glm-workers listening on ${running.url}`, {
     executor: env.EXECUTOR,
     database: env.DATABASE_URL,
@@ -44,6 +44,7 @@ async function main(): Promise<void> {
     (async () => {
       await running.close();
       await orchestrator.close({ timeoutMs: 8_000 });
+      await gateway?.close();
       await database.close();
     })().then(
       () => {

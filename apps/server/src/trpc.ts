@@ -1,3 +1,4 @@
+import type { GatewayState } from "@glm-workers/core/gateway";
 import type { Orchestrator } from "@glm-workers/core/orchestrator";
 import type { Database } from "@glm-workers/db/client";
 import type { Repositories } from "@glm-workers/db/repositories";
@@ -25,6 +26,8 @@ export type AppContext = {
   executorLabel: string;
   /** Slots and queue; null when the app was built without one (then `orchestratorProcedure` answers 503). */
   orchestrator: Orchestrator | null;
+  /** The GLM gateway, when the agent is opencode. */
+  gateway: { state(): GatewayState } | null;
 };
 
 const TRPC_CODES: Partial<Record<number, TRPC_ERROR_CODE_KEY>> = {

@@ -27,6 +27,9 @@ describe("loadEnv", () => {
       GLM_BASE_URL: "https://api.z.ai/api/coding/paas/v4",
       CHUNK_TIMEOUT_MS: 900_000,
       EVENT_RETENTION_DAYS: 7,
+      GLM_CONCURRENCY: 2,
+      GLM_QUOTA_WAIT_MS: 900_000,
+      GLM_RETRY_BUDGET_MS: 600_000,
     });
     expect(env.AUTH_TOKEN).toBeUndefined();
     expect(env.WEB_DIST).toMatch(/apps[/\\]web[/\\]dist$/);
@@ -73,6 +76,16 @@ describe("loadEnv", () => {
     expect(list.join("\n")).toMatch(/EXECUTOR must be one of simulated, opencode, command/);
     expect(list.join("\n")).toMatch(/LOG_LEVEL must be one of debug, info, warn, error/);
     expect(list.join("\n")).toMatch(/CHUNK_TIMEOUT_MS must be an integer/);
+  });
+
+  test("the gateway's limits are validated", () => {
+    expect(loadEnv({ GLM_CONCURRENCY: "1" }, { cwd: "/srv/app" }).GLM_CONCURRENCY).toBe(1);
+    expect(problems({ GLM_CONCURRENCY: "0" }).join("\n")).toMatch(
+      /GLM_CONCURRENCY must be at least 1/,
+    );
+    expect(problems({ GLM_QUOTA_WAIT_MS: "soon" }).join("\n")).toMatch(
+      /GLM_QUOTA_WAIT_MS must be an integer/,
+    );
   });
 
   test("EVENT_RETENTION_DAYS is a whole number of days from 1", () => {

@@ -3,6 +3,7 @@ import { describe, expect, it } from "vitest";
 import { formatDuration } from "../src/lib/clock.ts";
 import { type LogLine, mergeLines, toLogLine } from "../src/lib/log-lines.ts";
 import type { QueueItem, Worker, WorkerEvent, WorkerEventType } from "../src/lib/types.ts";
+import { compactNumber, costText, formatCost, tokensText, usageTitle } from "../src/lib/usage.ts";
 import {
   activeWorkers,
   applyEvent,
@@ -32,6 +33,14 @@ function worker(id: string, patch: Partial<Worker> = {}): Worker {
     model: null,
     branch: null,
     workdir: null,
+    usage: {
+      inputTokens: 0,
+      outputTokens: 0,
+      reasoningTokens: 0,
+      cacheReadTokens: 0,
+      requests: 0,
+      costUsd: 0,
+    },
     ...patch,
   };
 }
@@ -70,7 +79,13 @@ function event<T extends WorkerEventType>(
   });
 }
 
-const empty: WorkersData = { workers: [], queue: [], maxWorkers: 2, queuePaused: false };
+const empty: WorkersData = {
+  workers: [],
+  queue: [],
+  maxWorkers: 2,
+  queuePaused: false,
+  queueHoldReason: null,
+};
 
 describe("applyEvent", () => {
   it("adds a started worker and replaces it with each newer view", () => {
@@ -151,13 +166,18 @@ describe("applyEvent", () => {
   it("takes the whole queue and the pause flag from queue_updated, numbering positions", () => {
     const data = applyEvent(
       empty,
-      event("queue_updated", { queue: [item("x", 5), item("y")], paused: true }),
+      event("queue_updated", {
+        queue: [item("x", 5), item("y")],
+        paused: true,
+        holdReason: "the upstream refused the key",
+      }),
     );
     expect(data.queue.map((q) => [q.id, q.position])).toEqual([
       ["x", 1],
       ["y", 2],
     ]);
     expect(data.queuePaused).toBe(true);
+    expect(data.queueHoldReason).toBe("the upstream refused the key");
   });
 
   it("follows settings changes", () => {
@@ -192,7 +212,7 @@ describe("applyEvent", () => {
         "a",
       ),
       event("worker_paused", { worker: worker("a", { status: "paused" }) }, "a"),
-      event("queue_updated", { queue: [item("q")], paused: false }),
+      event("queue_updated", { queue: [item("q")], paused: false, holdReason: null }),
     ];
     const live = events.reduce(applyEvent, empty);
     const replayed = events.reduce(applyEvent, live);
@@ -255,5 +275,66 @@ describe("formatDuration", () => {
     expect(formatDuration(42_400)).toBe("42s");
     expect(formatDuration(185_000)).toBe("3m 05s");
     expect(formatDuration(3_720_000)).toBe("1h 02m");
+  });
+});
+
+describe("usage", () => {
+  const usage = (patch: Partial<Worker["usage"]> = {}): Worker["usage"] => ({
+    inputTokens: 12_345,
+    outputTokens: 4_100,
+    reasoningTokens: 900,
+    cacheReadTokens: 10_000,
+    requests: 3,
+    costUsd: 0.0412,
+    ...patch,
+  });
+
+  it("usage_updated sets the run's usage on the worker it names (absolute, so replays converge)", () => {
+    let data: WorkersData = { ...empty, workers: [worker("a"), worker("b")] };
+    const e = event(
+      "usage_updated",
+      {
+        chunkId: "c1",
+        step: "reviewing",
+        usage: usage(),
+        chunkUsage: usage({ requests: 1 }),
+        specUsage: usage(),
+      },
+      "a",
+    );
+    data = applyEvent(data, e);
+    data = applyEvent(data, e);
+    expect(data.workers.map((w) => w.usage.requests)).toEqual([3, 0]);
+    expect(data.workers[0]?.usage).toEqual(usage());
+    // a worker the store does not show is not invented
+    const stranger = event(
+      "usage_updated",
+      { chunkId: null, step: null, usage: usage(), chunkUsage: null, specUsage: usage() },
+      "zzz",
+    );
+    expect(applyEvent(data, stranger).workers).toEqual(data.workers);
+  });
+
+  it("prints compact tokens and the API-equivalent cost, with a tooltip that says the plan is flat-rate", () => {
+    expect([0, 950, 1000, 12_345, 123_456, 999_999, 1_234_567].map(compactNumber)).toEqual([
+      "0",
+      "950",
+      "1k",
+      "12.3k",
+      "123k",
+      "1M",
+      "1.2M",
+    ]);
+    expect(tokensText(usage())).toBe("12.3k in · 4.1k out");
+    expect(costText(usage())).toBe("≈ $0.04 API-equivalent");
+    expect(costText(usage({ costUsd: null }))).toBe("API-equivalent cost unknown");
+    expect([0, 0.0004, 0.0042, 1.5].map(formatCost)).toEqual([
+      "$0.00",
+      "<$0.001",
+      "$0.004",
+      "$1.50",
+    ]);
+    expect(usageTitle(usage())).toMatch(/flat-rate/);
+    expect(usageTitle(usage())).toContain("12,345 input tokens (10,000 from the cache)");
   });
 });

@@ -367,4 +367,69 @@ describe.skipIf(!(await hasChromium()))("workers dashboard in Chromium", () => {
     ).toBe(3);
     expect(await page.getByTestId("run-all").isDisabled()).toBe(false);
   });
+  it("shows a run's tokens and API-equivalent cost live: on its card, per chunk step, per spec and for the last 5 hours", async () => {
+    const spec = await makeSpec(app, "meter", "Token meter", 8);
+    await api(app, "/api/workers", { method: "POST", body: { specId: spec.specId } });
+    await page.goto(`${app.url}/workers`);
+    await eventually(() => card(page, spec.specId).getAttribute("data-status"), 30_000).toBe(
+      "running",
+    );
+    const { workers } = await api<{ workers: WorkerJson[] }>(app, "/api/workers");
+    const id = workers.find((w) => w.specId === spec.specId)?.id ?? "";
+    const before = (await api<{ last5h: { requests: number } }>(app, "/api/usage")).last5h.requests;
+    // what the gateway reports for each finished model request (the simulated agent makes none)
+    const report = {
+      inputTokens: 120_000,
+      outputTokens: 2_000,
+      reasoningTokens: 500,
+      cacheReadTokens: 100_000,
+      requests: 1,
+      model: null,
+    };
+    const c = card(page, spec.specId);
+    expect(await c.getByTestId("worker-usage").count()).toBe(0);
+    await eventually(() => c.getByTestId("worker-step").textContent()).toMatch(
+      /executing|reviewing/,
+    );
+    await app.orchestrator.recordUsage(id, report);
+    await eventually(() => c.getByTestId("usage-tokens").textContent()).toBe("120k in · 2k out");
+    // glm-4.7: 20k uncached × 0.60 + 100k cached × 0.11 + 2k out × 2.20 = $0.0274
+    expect(await c.getByTestId("usage-cost").textContent()).toBe("≈ $0.03 API-equivalent");
+    expect(await c.getByTestId("worker-usage").getAttribute("title")).toMatch(/flat-rate/);
+    const panel = page.getByTestId("usage-panel");
+    await eventually(() => panel.getByTestId("usage-last5h-requests").textContent()).toBe(
+      String(before + 1),
+    );
+    await app.orchestrator.recordUsage(id, report);
+    await eventually(() => c.getByTestId("usage-tokens").textContent()).toBe("240k in · 4k out");
+    await eventually(() => panel.getByTestId("usage-last5h-requests").textContent()).toBe(
+      String(before + 2),
+    );
+
+    // the spec workspace: the spec's total and each chunk step that used the model, live
+    await page.goto(`${app.url}/specs/${spec.specId}`);
+    const total = page.getByTestId("spec-usage");
+    await eventually(() => total.getByTestId("usage-tokens").textContent()).toBe(
+      "240k in · 4k out",
+    );
+    await eventually(() =>
+      page
+        .locator("[data-testid=chunk-usage-executing], [data-testid=chunk-usage-reviewing]")
+        .count(),
+    ).toBeGreaterThan(0);
+    const live = page.getByTestId("live-run");
+    await eventually(() => live.getByTestId("usage-tokens").textContent()).toBe("240k in · 4k out");
+    await app.orchestrator.recordUsage(id, report);
+    await eventually(() => total.getByTestId("usage-tokens").textContent()).toBe(
+      "360k in · 6k out",
+    );
+    await eventually(() => live.getByTestId("usage-cost").textContent()).toBe(
+      "≈ $0.08 API-equivalent",
+    );
+    const chunkRequests = await page
+      .locator("[data-testid=chunk-usage-executing], [data-testid=chunk-usage-reviewing]")
+      .evaluateAll((els) => els.reduce((n, el) => n + Number(el.getAttribute("data-requests")), 0));
+    expect(chunkRequests).toBeLessThanOrEqual(3);
+    await api(app, `/api/workers/${id}`, { method: "DELETE" });
+  }, 60_000);
 });

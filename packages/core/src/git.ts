@@ -21,6 +21,30 @@ export class GitError extends Error {
 
 const IDENTITY = ["-c", "user.name=glm-workers", "-c", "user.email=glm-workers@localhost"];
 
+/**
+ * What git gets of the server's environment: what it needs to find itself, its config and its
+ * credentials helpers — not the server's secrets (a repository's hooks run with this).
+ */
+const GIT_ENV_KEYS = [
+  "PATH",
+  "HOME",
+  "USER",
+  "LOGNAME",
+  "TMPDIR",
+  "TZ",
+  "XDG_CONFIG_HOME",
+  "SSH_AUTH_SOCK",
+  "GIT_SSH_COMMAND",
+  "GIT_CONFIG_GLOBAL",
+  "GIT_CONFIG_NOSYSTEM",
+];
+
+function gitEnv(extra: Record<string, string> | undefined): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = {};
+  for (const key of GIT_ENV_KEYS) if (process.env[key] !== undefined) env[key] = process.env[key];
+  return { ...env, GIT_TERMINAL_PROMPT: "0", LC_ALL: "C", ...extra };
+}
+
 /** Runs `git <args>` in `cwd` and resolves with stdout. */
 export function git(
   cwd: string,
@@ -34,7 +58,7 @@ export function git(
       {
         cwd,
         maxBuffer: 64 * 1024 * 1024,
-        env: { ...process.env, GIT_TERMINAL_PROMPT: "0", LC_ALL: "C", ...opts.env },
+        env: gitEnv(opts.env),
         ...(opts.signal ? { signal: opts.signal } : {}),
       },
       (err, stdout, stderr) => {

@@ -3,6 +3,7 @@ export * from "./errors.ts";
 export * from "./executors/index.ts";
 export * from "./git.ts";
 export * from "./pool.ts";
+export * from "./pricing.ts";
 export * from "./process-tree.ts";
 export * from "./prompts.ts";
 export * from "./protocol.ts";

@@ -1,6 +1,6 @@
 import { request } from "node:http";
 import { afterEach, describe, expect, it } from "vitest";
-import { type FakeGlm, startFakeGlm } from "../src/testkit/index.ts";
+import { type FakeGlm, glmResetTime, startFakeGlm } from "../src/testkit/index.ts";
 
 let fake: FakeGlm | null = null;
 afterEach(async () => {
@@ -20,7 +20,13 @@ type Chunk = {
     };
     finish_reason: string | null;
   }>;
-  usage?: { prompt_tokens: number; completion_tokens: number };
+  usage?: {
+    prompt_tokens: number;
+    completion_tokens: number;
+    total_tokens: number;
+    prompt_tokens_details: { cached_tokens: number };
+    completion_tokens_details: { reasoning_tokens: number };
+  };
 };
 
 async function chat(url: string, body: object, headers: Record<string, string> = {}) {
@@ -206,3 +212,267 @@ describe("fake GLM server", () => {
     fake = null;
   });
 });
+
+type GlmErrorJson = { error: { code: string; message: string } };
+
+const textOf = (chunks: Chunk[]) => chunks.map((c) => c.choices[0]?.delta.content ?? "").join("");
+
+describe("fake GLM server: GLM errors, concurrency and usage", () => {
+  it("answers glm-error turns with the status, the GLM body and retry-after", async () => {
+    fake = await startFakeGlm({
+      script: [
+        { kind: "glm-error", status: 429, code: "1302", retryAfterSec: 3 },
+        { kind: "glm-error", status: 403, code: "1311", message: "model not in plan" },
+        { kind: "text", text: "fine" },
+      ],
+    });
+    const first = await chat(fake.url, agentBody("x"));
+    expect(first.status).toBe(429);
+    expect(first.headers.get("retry-after")).toBe("3");
+    expect(first.headers.get("content-type")).toContain("application/json");
+    expect(await first.json()).toEqual({
+      error: {
+        code: "1302",
+        message: "High concurrency usage of this API, please reduce concurrency",
+      },
+    });
+
+    const second = await chat(fake.url, agentBody("x"));
+    expect(second.status).toBe(403);
+    expect(second.headers.get("retry-after")).toBeNull();
+    expect(await second.json()).toEqual({ error: { code: "1311", message: "model not in plan" } });
+
+    const third = await chat(fake.url, agentBody("x"));
+    expect(textOf(parseSse(await third.text()).chunks)).toBe("fine");
+
+    expect(fake.requests.map((r) => [r.turn, r.status, r.code, r.rejected])).toEqual([
+      ["glm-error", 429, "1302", null],
+      ["glm-error", 403, "1311", null],
+      ["text", 200, null, null],
+    ]);
+    expect(fake.requests.every((r) => r.finishedAt !== null && r.completed)).toBe(true);
+  });
+
+  it("limits concurrent streams per key (429/1302) without using up scripted turns", async () => {
+    fake = await startFakeGlm({
+      maxInFlight: 1,
+      script: [
+        // Long enough (10 pieces, 60 ms apart) for the next requests to overlap.
+        { kind: "text", text: "a".repeat(20), chunkChars: 2, delayMs: 60 },
+        { kind: "text", text: "b".repeat(20), chunkChars: 2, delayMs: 60 },
+        { kind: "text", text: "third" },
+      ],
+    });
+    const keyA = { authorization: "Bearer a" };
+    const keyB = { authorization: "Bearer b" };
+    const streamA = await chat(fake.url, agentBody("one"), keyA);
+    expect(streamA.status).toBe(200);
+    expect(fake.inFlight).toBe(1);
+
+    const rejected = await chat(fake.url, agentBody("two"), keyA);
+    expect(rejected.status).toBe(429);
+    const body = (await rejected.json()) as GlmErrorJson;
+    expect(body.error.code).toBe("1302");
+    expect(body.error.message).toContain("High concurrency");
+
+    // Another key has its own limit.
+    const streamB = await chat(fake.url, agentBody("three"), keyB);
+    expect(streamB.status).toBe(200);
+    expect(fake.inFlight).toBe(2);
+    expect(fake.inFlightByKey.get("Bearer a")).toBe(1);
+
+    expect(textOf(parseSse(await streamA.text()).chunks)).toBe("a".repeat(20));
+    expect(textOf(parseSse(await streamB.text()).chunks)).toBe("b".repeat(20));
+    expect(fake.inFlight).toBe(0);
+    expect(fake.inFlightByKey.size).toBe(0);
+
+    // Once the first stream is over the key may stream again, and gets the next scripted turn.
+    const again = await chat(fake.url, agentBody("four"), keyA);
+    expect(textOf(parseSse(await again.text()).chunks)).toBe("third");
+
+    const refused = fake.requests[1];
+    expect(refused).toMatchObject({
+      authorization: "Bearer a",
+      kind: "agent",
+      lastUserText: "two",
+      turn: null,
+      status: 429,
+      code: "1302",
+      rejected: "max-in-flight",
+      completed: true,
+      usage: null,
+    });
+    expect(fake.requests.map((r) => r.status)).toEqual([200, 429, 200, 200]);
+    expect(fake.maxInFlightSeen).toBe(2);
+    expect(fake.maxInFlightByKey.get("Bearer a")).toBe(1);
+    expect(fake.maxInFlightByKey.get("Bearer b")).toBe(1);
+
+    fake.resetMaxInFlight();
+    expect(fake.maxInFlightSeen).toBe(0);
+    expect(fake.maxInFlightByKey.size).toBe(0);
+
+    // Without a limit the same key may stream twice at once, and the maxima show it.
+    fake.setMaxInFlight(undefined);
+    fake.setScript(() => ({ kind: "text", text: "c".repeat(20), chunkChars: 2, delayMs: 20 }));
+    const both = await Promise.all([
+      chat(fake.url, agentBody("five"), keyA),
+      chat(fake.url, agentBody("six"), keyA),
+    ]);
+    expect(both.map((r) => r.status)).toEqual([200, 200]);
+    await Promise.all(both.map((r) => r.text()));
+    expect(fake.maxInFlightByKey.get("Bearer a")).toBe(2);
+    expect(fake.maxInFlightSeen).toBe(2);
+  });
+
+  it("answers the next N chat requests from an error window, then the script resumes", async () => {
+    fake = await startFakeGlm({
+      errorWindow: { code: "1305", count: 2, retryAfterSec: 1 },
+      script: [{ kind: "text", text: "ok" }],
+    });
+    for (let i = 0; i < 2; i++) {
+      const res = await chat(fake.url, agentBody(`try ${i}`));
+      expect(res.status).toBe(429);
+      expect(res.headers.get("retry-after")).toBe("1");
+      expect(((await res.json()) as GlmErrorJson).error.code).toBe("1305");
+    }
+    const ok = await chat(fake.url, agentBody("try 2"));
+    expect(textOf(parseSse(await ok.text()).chunks)).toBe("ok");
+    // The models list is not affected by an error window.
+    fake.setErrors({ code: "1302" });
+    expect((await fetch(`${fake.url}/models`)).status).toBe(200);
+    expect(fake.requests.map((r) => [r.rejected, r.code, r.turn])).toEqual([
+      ["error-window", "1305", null],
+      ["error-window", "1305", null],
+      [null, null, "text"],
+      [null, null, null],
+    ]);
+  });
+
+  it("answers with an error window for a time, set at start or at run time", async () => {
+    const until = Date.now() + 800;
+    fake = await startFakeGlm({
+      errorWindow: { code: "1308", untilMs: until },
+      script: () => ({ kind: "text", text: "back" }),
+    });
+    const quota = await chat(fake.url, agentBody("x"));
+    expect(quota.status).toBe(429);
+    const { error } = (await quota.json()) as GlmErrorJson;
+    expect(error.code).toBe("1308");
+    // Without a message, 1308 names the window's end (Beijing time) as the reset time.
+    expect(error.message).toBe(
+      `Usage limit reached for 5 hour. Your limit will reset at ${glmResetTime(until)}`,
+    );
+    expect(glmResetTime(Date.UTC(2026, 11, 1, 12, 0, 0))).toBe("2026-12-01 20:00:00");
+    await new Promise((r) => setTimeout(r, until - Date.now() + 20));
+    expect((await chat(fake.url, agentBody("x"))).status).toBe(200);
+
+    // At run time: a burst relative to now, with the message passed through.
+    const message = "Usage limit reached for 5 hour. Your limit will reset at 2026-12-01 20:00:00";
+    fake.setErrors({ code: "1308", status: 429, message, forMs: 300, retryAfterSec: 7 });
+    const held = await chat(fake.url, agentBody("x"));
+    expect(held.status).toBe(429);
+    expect(held.headers.get("retry-after")).toBe("7");
+    expect(await held.json()).toEqual({ error: { code: "1308", message } });
+    await new Promise((r) => setTimeout(r, 320));
+    expect((await chat(fake.url, agentBody("x"))).status).toBe(200);
+
+    // Without an end it lasts until cleared.
+    fake.setErrors({ code: "1113", status: 403 });
+    for (let i = 0; i < 3; i++) {
+      const res = await chat(fake.url, agentBody("x"));
+      expect(res.status).toBe(403);
+      expect(((await res.json()) as GlmErrorJson).error.code).toBe("1113");
+    }
+    fake.setErrors(undefined);
+    expect((await chat(fake.url, agentBody("x"))).status).toBe(200);
+
+    // The function form sees the request (here: only one key is refused).
+    fake.setErrors((ctx) =>
+      ctx.authorization === "Bearer dead" ? { code: "1309", status: 403 } : undefined,
+    );
+    const dead = await chat(fake.url, agentBody("x"), { authorization: "Bearer dead" });
+    expect(dead.status).toBe(403);
+    expect(((await dead.json()) as GlmErrorJson).error.code).toBe("1309");
+    expect((await chat(fake.url, agentBody("x"))).status).toBe(200);
+    expect(fake.requests.map((r) => r.status)).toEqual([
+      429, 200, 429, 200, 403, 403, 403, 200, 403, 200,
+    ]);
+  });
+
+  it("ends every answer with deterministic usage, recorded and summed", async () => {
+    fake = await startFakeGlm({
+      script: [
+        { kind: "text", text: "first answer", reasoning: "r".repeat(40) },
+        { kind: "text", text: "second answer" },
+        { kind: "text", text: "not counted" },
+        { kind: "text", text: "plain json" },
+      ],
+    });
+    const withUsage = { stream_options: { include_usage: true } };
+    const one = await chat(fake.url, { ...agentBody("hello"), ...withUsage });
+    const first = parseSse(await one.text());
+    expect(first.chunks.at(-1)?.usage).toBeDefined();
+    expect(first.chunks.at(-1)?.choices).toEqual([]);
+    const reasoning = first.chunks
+      .map((c) => (c.choices[0]?.delta as { reasoning_content?: string })?.reasoning_content ?? "")
+      .join("");
+    expect(reasoning).toBe("r".repeat(40));
+
+    const followUp = agentBody("hello", [
+      { role: "assistant", content: "first answer" },
+      { role: "user", content: "and again" },
+    ]);
+    const two = await chat(fake.url, { ...followUp, ...withUsage });
+    const second = parseSse(await two.text());
+
+    // A request may say it does not want usage.
+    const three = await chat(fake.url, {
+      ...agentBody("x"),
+      stream_options: { include_usage: false },
+    });
+    const third = parseSse(await three.text());
+    expect(third.done).toBe(true);
+    expect(third.chunks.some((c) => c.usage)).toBe(false);
+
+    const four = await chat(fake.url, { ...followUp, stream: false });
+    const plain = (await four.json()) as { usage: NonNullable<Chunk["usage"]> };
+
+    const [r1, r2, r3, r4] = fake.requests;
+    expect(r1?.usage).toMatchObject({ reasoningTokens: 10, cachedTokens: 0 });
+    expect(r1?.usage?.completionTokens).toBe(Math.ceil((40 + "first answer".length) / 4));
+    expect(r2?.usage?.reasoningTokens).toBe(0);
+    expect(r2?.usage?.cachedTokens).toBe(Math.floor((r2?.usage?.promptTokens ?? 0) / 2));
+    expect(r2?.usage?.cachedTokens).toBeGreaterThan(0);
+    expect(r3?.usage).toBeNull();
+    expect(r4?.usage).not.toBeNull();
+
+    const wire = (u: FakeGlmRecordUsage) => ({
+      prompt_tokens: u.promptTokens,
+      completion_tokens: u.completionTokens,
+      total_tokens: u.promptTokens + u.completionTokens,
+      prompt_tokens_details: { cached_tokens: u.cachedTokens },
+      completion_tokens_details: { reasoning_tokens: u.reasoningTokens },
+    });
+    expect(first.chunks.at(-1)?.usage).toEqual(r1?.usage && wire(r1.usage));
+    expect(second.chunks.at(-1)?.usage).toEqual(r2?.usage && wire(r2.usage));
+    expect(plain.usage).toEqual(r4?.usage && wire(r4.usage));
+
+    const sent = [r1, r2, r4].map((r) => r?.usage ?? wire0);
+    expect(fake.usageTotals()).toEqual({
+      promptTokens: sent.reduce((n, u) => n + u.promptTokens, 0),
+      completionTokens: sent.reduce((n, u) => n + u.completionTokens, 0),
+      reasoningTokens: 10,
+      cachedTokens: sent.reduce((n, u) => n + u.cachedTokens, 0),
+    });
+    expect(fake.usageTotals((r) => r.index === 0)).toEqual(r1?.usage);
+    expect(fake.usageTotals(() => false)).toEqual(wire0);
+  });
+});
+
+type FakeGlmRecordUsage = NonNullable<FakeGlm["requests"][number]["usage"]>;
+const wire0: FakeGlmRecordUsage = {
+  promptTokens: 0,
+  completionTokens: 0,
+  reasoningTokens: 0,
+  cachedTokens: 0,
+};

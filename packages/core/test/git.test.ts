@@ -1,4 +1,4 @@
-import { mkdirSync, writeFileSync } from "node:fs";
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterEach, describe, expect, test } from "vitest";
 import {
@@ -169,5 +169,32 @@ describe("change detection and commits", () => {
     mkdirSync(join(dir, "src"));
     writeFileSync(join(dir, "src", "a.ts"), "x");
     expect(await treeFingerprint(dir, false)).not.toBe(f0);
+  });
+});
+
+describe("what git gets of the server's environment", () => {
+  test("a repository's hook runs without the server's secrets", async () => {
+    const dir = newDir();
+    const repo = makeRepo(dir);
+    const dump = join(dir, "hook-env.txt");
+    writeFileSync(join(repo, ".git", "hooks", "post-checkout"), `#!/bin/sh\nenv > "${dump}"\n`, {
+      mode: 0o755,
+    });
+    process.env.GLM_API_KEY = "server-secret-for-the-hook-test";
+    try {
+      await prepareWorkspace({
+        projectDir: repo,
+        specTitle: "Hook env",
+        runId: "hook-env-1",
+        useWorktree: true,
+        branch: null,
+        worktreeRoot: join(dir, "wt"),
+      });
+    } finally {
+      delete process.env.GLM_API_KEY;
+    }
+    const env = readFileSync(dump, "utf8");
+    expect(env).toMatch(/^PATH=/m);
+    expect(env).not.toContain("server-secret-for-the-hook-test");
   });
 });

@@ -225,4 +225,51 @@ describe("orchestrator scheduling (fake launcher)", () => {
     expect(pool.closed).toBe(true);
     expect(await h.orchestrator.close()).toBe(failures); // idempotent
   });
+
+  test("a gateway hold (quota) shows on every running run and keeps the queue from starting more", async () => {
+    const { h, pool } = await harness({ maxWorkers: 1 });
+    const a = await makeSpec(h, "a", 1);
+    const b = await makeSpec(h, "b", 1);
+    const started = await h.orchestrator.start(a.spec.id);
+    if (started.status !== "started") throw new Error("expected a start");
+    const until = Date.now() + 3600_000;
+    await h.orchestrator.setGatewayHold({ until, reason: "Usage limit reached for 5 hour" });
+    const hhmm = new Date(until).toTimeString().slice(0, 5);
+    await waitFor("the step detail", async () =>
+      (await h.orchestrator.getWorker(started.worker.id)).stepDetail?.includes(hhmm),
+    );
+    expect((await h.orchestrator.getWorker(started.worker.id)).stepDetail).toBe(
+      `waiting for quota until ${hhmm}`,
+    );
+    // a free slot does not start b while the hold lasts
+    pool.runOf(a.spec.id)?.end({ outcome: "completed" });
+    await waitFor("a to end", () => h.orchestrator.activeCount === 0);
+    await h.orchestrator.start(b.spec.id);
+    expect(pool.runOf(b.spec.id)).toBeUndefined();
+    expect((await h.orchestrator.listQueue())[0]).toMatchObject({
+      waitReason: "quota",
+      waitDetail: `waiting for quota until ${hhmm}`,
+    });
+    await h.orchestrator.setGatewayHold(null);
+    await waitFor("b to start after the hold", () => pool.runOf(b.spec.id));
+    expectTypedEvents(h);
+  });
+
+  test("a refused key holds the queue with its reason until the user resumes it", async () => {
+    const { h, pool } = await harness({ maxWorkers: 2 });
+    const a = await makeSpec(h, "a", 1);
+    await h.orchestrator.holdQueue("the upstream refused the key or plan (401): bad key");
+    expect(h.orchestrator.queuePaused).toBe(true);
+    expect(h.orchestrator.queueHoldReason).toMatch(/refused the key/);
+    await h.orchestrator.start(a.spec.id);
+    expect(pool.runOf(a.spec.id)).toBeUndefined();
+    const held = h.events.findLast((e) => e.type === "queue_updated");
+    expect(held?.type === "queue_updated" && held.holdReason).toMatch(/refused the key/);
+    await h.orchestrator.setQueuePaused(false);
+    expect(h.orchestrator.queueHoldReason).toBeNull();
+    await waitFor("a to start", () => pool.runOf(a.spec.id));
+    const resumed = h.events.findLast((e) => e.type === "queue_updated");
+    expect(resumed?.type === "queue_updated" && resumed.holdReason).toBeNull();
+    expectTypedEvents(h);
+  });
 });

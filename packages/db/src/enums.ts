@@ -61,7 +61,7 @@ export const CHUNK_EVENTS = ["started", "finished", "inserted", "cancelled", "up
 export type ChunkEvent = (typeof CHUNK_EVENTS)[number];
 
 /** Why a queued item has not started yet. */
-export const WAIT_REASONS = ["no_slot", "project_busy", "memory", "paused_queue"] as const;
+export const WAIT_REASONS = ["no_slot", "project_busy", "memory", "paused_queue", "quota"] as const;
 export type WaitReason = (typeof WAIT_REASONS)[number];
 
 /** Why a worker's thread (re)started. */
@@ -86,12 +86,15 @@ export const WORKER_STATE_EVENT_TYPES = [
 export const GLOBAL_EVENT_TYPES = ["queue_updated", "settings_updated"] as const;
 /** What a run produces while it works: log lines, tool calls, chunk changes. */
 export const RUN_OUTPUT_EVENT_TYPES = ["log", "tool", "chunk_updated"] as const;
+/** A run's model usage changed (tokens, requests, API-equivalent cost). */
+export const USAGE_EVENT_TYPES = ["usage_updated"] as const;
 
 /** Event names published on the bus, the SSE feed and tRPC subscriptions. */
 export const WORKER_EVENT_TYPES = [
   ...WORKER_STATE_EVENT_TYPES,
   ...GLOBAL_EVENT_TYPES,
   ...RUN_OUTPUT_EVENT_TYPES,
+  ...USAGE_EVENT_TYPES,
 ] as const;
 export type WorkerEventType = (typeof WORKER_EVENT_TYPES)[number];
 export type GlobalEventType = (typeof GLOBAL_EVENT_TYPES)[number];

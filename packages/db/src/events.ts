@@ -52,6 +52,50 @@ export const chunkPatchSchema = z.object({
 });
 export type ChunkPatch = z.infer<typeof chunkPatchSchema>;
 
+/**
+ * Model usage: tokens by kind, model requests, and the estimated API-equivalent cost in USD (what
+ * the same tokens would cost at the model's pay-as-you-go price; the coding plan itself is
+ * flat-rate). `costUsd` covers the requests whose model has a known price: 0 without usage, null
+ * when there is usage but no price is known for any of it. `inputTokens` counts all input
+ * (`cacheReadTokens` of it cached), `outputTokens` all output (`reasoningTokens` of it reasoning,
+ * billed as output).
+ */
+export const usageSchema = z.object({
+  inputTokens: z.number().int().nonnegative(),
+  outputTokens: z.number().int().nonnegative(),
+  reasoningTokens: z.number().int().nonnegative(),
+  cacheReadTokens: z.number().int().nonnegative(),
+  requests: z.number().int().nonnegative(),
+  costUsd: z.number().nonnegative().nullable(),
+});
+export type Usage = z.infer<typeof usageSchema>;
+
+/** Usage of nothing yet. */
+export function emptyUsage(): Usage {
+  return {
+    inputTokens: 0,
+    outputTokens: 0,
+    reasoningTokens: 0,
+    cacheReadTokens: 0,
+    requests: 0,
+    costUsd: 0,
+  };
+}
+
+/** A chunk's usage per step, over every run of its spec; null: the step used no model yet. */
+export const chunkUsageSchema = z.object({
+  executing: usageSchema.nullable(),
+  reviewing: usageSchema.nullable(),
+});
+export type ChunkUsage = z.infer<typeof chunkUsageSchema>;
+
+/** The usage summary of the whole server: the last 5 hours (exact, per request) and all time. */
+export const usageSummarySchema = z.object({
+  last5h: usageSchema,
+  total: usageSchema,
+});
+export type UsageSummary = z.infer<typeof usageSummarySchema>;
+
 /** The public shape of a worker (one spec run), as the REST API, tRPC and the dashboard see it. */
 export const workerViewSchema = z.object({
   id: z.string(),
@@ -78,6 +122,8 @@ export const workerViewSchema = z.object({
   model: z.string().nullable().default(null),
   branch: z.string().nullable(),
   workdir: z.string().nullable(),
+  /** The run's model usage so far (events stored before the field existed read as none). */
+  usage: usageSchema.default(emptyUsage),
 });
 export type WorkerView = z.infer<typeof workerViewSchema>;
 
@@ -109,7 +155,12 @@ export const eventPayloadShapes = {
   worker_completed: worker,
   worker_failed: { ...worker, error: z.string().min(1) },
   worker_stopped: { ...worker, reason: z.string() },
-  queue_updated: { queue: z.array(queueItemViewSchema), paused: z.boolean() },
+  queue_updated: {
+    queue: z.array(queueItemViewSchema),
+    paused: z.boolean(),
+    /** Why the product held the queue (a refused key…); null when the user paused it or it runs. */
+    holdReason: z.string().nullable().default(null),
+  },
   log: { chunkId: z.string().nullable(), level: z.enum(LOG_LEVELS), line: z.string() },
   tool: {
     chunkId: z.string().nullable(),
@@ -118,6 +169,17 @@ export const eventPayloadShapes = {
     detail: z.string().nullable(),
   },
   chunk_updated: { event: z.enum(CHUNK_EVENTS), chunk: chunkPatchSchema },
+  usage_updated: {
+    /** The chunk and step the usage was attributed to; null when the run had no current chunk. */
+    chunkId: z.string().nullable(),
+    step: z.enum(WORKER_STEPS).nullable(),
+    /** The run's usage after the change (its worker view's `usage`). */
+    usage: usageSchema,
+    /** This chunk step's usage over every run of the spec after the change; null without a chunk. */
+    chunkUsage: usageSchema.nullable(),
+    /** The spec's usage over all its runs after the change. */
+    specUsage: usageSchema,
+  },
   settings_updated: {
     /** The setting that changed, and the orchestrator's settings after the change. */
     key: z.enum(SETTING_KEYS),
@@ -164,6 +226,7 @@ export const workerEventSchema = z.discriminatedUnion("type", [
   variant("log"),
   variant("tool"),
   variant("chunk_updated"),
+  variant("usage_updated"),
   variant("settings_updated"),
 ]);
 /** A published event. Narrow on `type` to reach its fields. */

@@ -1,5 +1,12 @@
 import { sql } from "drizzle-orm";
-import { index, integer, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
+import {
+  index,
+  integer,
+  primaryKey,
+  sqliteTable,
+  text,
+  uniqueIndex,
+} from "drizzle-orm/sqlite-core";
 import {
   CHUNK_STATUSES,
   EXECUTOR_KINDS,
@@ -152,6 +159,66 @@ export const workerEvents = sqliteTable(
   (t) => [index("idx_events_worker").on(t.workerId, t.id), index("idx_events_at").on(t.at)],
 );
 
+/**
+ * Usage counters, added to with `+=` as model requests finish: tokens by kind, requests, and the
+ * API-equivalent cost in micro-USD of the requests whose model has a known price
+ * (`priced_requests` of them; the cost is unknown when there are requests but none is priced).
+ */
+const usageCounters = () => ({
+  inputTokens: integer("input_tokens").notNull().default(0),
+  outputTokens: integer("output_tokens").notNull().default(0),
+  reasoningTokens: integer("reasoning_tokens").notNull().default(0),
+  cacheReadTokens: integer("cache_read_tokens").notNull().default(0),
+  requests: integer("requests").notNull().default(0),
+  pricedRequests: integer("priced_requests").notNull().default(0),
+  costMicros: integer("cost_micros").notNull().default(0),
+});
+
+/** A run's usage (every request it made); gone with its worker. */
+export const runUsage = sqliteTable("run_usage", {
+  workerId: text("worker_id")
+    .primaryKey()
+    .references(() => workers.id, { onDelete: "cascade" }),
+  ...usageCounters(),
+  updatedAt: integer("updated_at").notNull(),
+});
+
+/** The usage of one step (executing, reviewing) of one chunk in one run. */
+export const chunkUsage = sqliteTable(
+  "chunk_usage",
+  {
+    chunkId: text("chunk_id")
+      .notNull()
+      .references(() => chunks.id, { onDelete: "cascade" }),
+    step: text("step", { enum: WORKER_STEPS }).notNull(),
+    workerId: text("worker_id")
+      .notNull()
+      .references(() => workers.id, { onDelete: "cascade" }),
+    ...usageCounters(),
+    updatedAt: integer("updated_at").notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.chunkId, t.step, t.workerId] })],
+);
+
+/**
+ * One row per reported model request (or batch of them), with its time: what the summary's
+ * time windows ("the last 5 hours") are counted from. A log: it keeps the ids of runs that were
+ * deleted since, so the summary still counts what they used.
+ */
+export const usageRequests = sqliteTable(
+  "usage_requests",
+  {
+    id: integer("id").primaryKey(),
+    at: integer("at").notNull(),
+    workerId: text("worker_id"),
+    chunkId: text("chunk_id"),
+    step: text("step", { enum: WORKER_STEPS }),
+    model: text("model"),
+    ...usageCounters(),
+  },
+  (t) => [index("idx_usage_requests_at").on(t.at)],
+);
+
 export const settings = sqliteTable("settings", {
   key: text("key").primaryKey(),
   value: text("value", { mode: "json" }).$type<unknown>().notNull(),
@@ -171,3 +238,6 @@ export type NewQueueItem = typeof workerQueue.$inferInsert;
 export type WorkerEventRow = typeof workerEvents.$inferSelect;
 export type NewWorkerEventRow = typeof workerEvents.$inferInsert;
 export type SettingRow = typeof settings.$inferSelect;
+export type RunUsageRow = typeof runUsage.$inferSelect;
+export type ChunkUsageRow = typeof chunkUsage.$inferSelect;
+export type UsageRequestRow = typeof usageRequests.$inferSelect;

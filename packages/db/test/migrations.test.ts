@@ -28,10 +28,13 @@ describe("openDatabase", () => {
     expect(existsSync(join(t.dir, "nested", "app.db"))).toBe(true);
     expect(await names(t, "table")).toEqual([
       "__drizzle_migrations",
+      "chunk_usage",
       "chunks",
       "projects",
+      "run_usage",
       "settings",
       "specs",
+      "usage_requests",
       "worker_events",
       "worker_queue",
       "workers",

@@ -19,6 +19,7 @@ const EVENT_WRITES = [
   "persistBatch",
   "finishRun",
   "saveSetting",
+  "recordUsage",
 ] as const satisfies readonly (keyof RunStore)[];
 
 /**

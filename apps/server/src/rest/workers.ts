@@ -102,7 +102,11 @@ export function workersRoutes(orchestrator: Orchestrator, catalog: Catalog) {
   });
 
   app.get("/queue", async (c) =>
-    c.json({ queue: await orchestrator.listQueue(), paused: orchestrator.queuePaused }),
+    c.json({
+      queue: await orchestrator.listQueue(),
+      paused: orchestrator.queuePaused,
+      holdReason: orchestrator.queueHoldReason,
+    }),
   );
   app.post("/queue", async (c) => {
     const body = await parseJsonBody(c, queueAddInput);

@@ -1,4 +1,5 @@
 import type { TRPCRouterRecord } from "@trpc/server";
+import { gatewayHealth } from "../rest/health.ts";
 import { publicProcedure } from "../trpc.ts";
 
 /** Same answer as `GET /api/health`. */
@@ -8,5 +9,6 @@ export const healthRouter = {
     version: ctx.version,
     executor: ctx.env.EXECUTOR,
     executorLabel: ctx.executorLabel,
+    gateway: gatewayHealth(ctx.gateway),
   })),
 } satisfies TRPCRouterRecord;

@@ -12,6 +12,7 @@ export const queueRouter = {
   list: orchestratorProcedure.query(async ({ ctx }) => ({
     queue: await ctx.orchestrator.listQueue(),
     paused: ctx.orchestrator.queuePaused,
+    holdReason: ctx.orchestrator.queueHoldReason,
   })),
   add: orchestratorProcedure.input(queueAddInput).mutation(async ({ ctx, input }) => {
     await ctx.catalog.specs.checkRunModel(input.specId, input.model);

@@ -1,5 +1,6 @@
 import type { TRPCRouterRecord } from "@trpc/server";
-import { orchestratorProcedure } from "../trpc.ts";
+import { gatewayHealth } from "../rest/health.ts";
+import { orchestratorProcedure, publicProcedure } from "../trpc.ts";
 
 export const systemRouter = {
   /** Versions, executor and slot usage, for the nav and the dashboard header. */
@@ -13,5 +14,10 @@ export const systemRouter = {
     /** The models a spec or a run may choose (`GLM_MODELS`), and the one used when none is. */
     models: ctx.env.GLM_MODELS,
     defaultModel: ctx.env.OPENCODE_MODEL,
+  })),
+  /** Same answer as `GET /api/usage`: model usage of the last 5 hours and overall, and the gateway. */
+  usage: publicProcedure.query(async ({ ctx }) => ({
+    ...(await ctx.catalog.usage.summary()),
+    gateway: gatewayHealth(ctx.gateway),
   })),
 } satisfies TRPCRouterRecord;

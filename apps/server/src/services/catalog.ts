@@ -8,19 +8,32 @@ import type {
   UpdateSpecInput,
 } from "@glm-workers/core/schemas";
 import { ConflictError, NotFoundError } from "@glm-workers/db/errors";
+import { type ChunkUsage, emptyUsage, type Usage, type UsageSummary } from "@glm-workers/db/events";
 import type { ChunkInput, Repositories } from "@glm-workers/db/repositories";
 import type { Chunk, Project, Spec } from "@glm-workers/db/schema";
+import type { UsageReads } from "@glm-workers/db/store";
 import { checkProjectDirectory } from "./directory.ts";
 import { assertOfferedModel, assertSpecModelOffered, type ModelChoice } from "./models.ts";
 
-/** A spec with its chunks in order: what GET /api/specs/:id and `specs.get` answer. */
-export type SpecDetail = Spec & { chunks: Chunk[] };
+/** A chunk with its model usage per step (over every run of its spec). */
+export type ChunkDetail = Chunk & { usage: ChunkUsage };
+/**
+ * A spec with its chunks in order and the model usage of all its runs: what GET /api/specs/:id
+ * and `specs.get` answer.
+ */
+export type SpecDetail = Spec & { usage: Usage; chunks: ChunkDetail[] };
+/** A project with the model usage of every run of its specs (GET /api/projects/:id). */
+export type ProjectDetail = Project & { usage: Usage };
+
+const NO_CHUNK_USAGE: ChunkUsage = Object.freeze({ executing: null, reviewing: null });
 
 export interface CatalogOptions {
   /** Base of relative project directories (the server's working directory). */
   cwd: string;
   /** The models a spec or a run may name (`GLM_MODELS`). */
   models: ModelChoice;
+  /** Usage sums (the run store's read side). */
+  usage: UsageReads;
 }
 
 /**
@@ -41,9 +54,14 @@ export function createCatalog(repos: Repositories, options: CatalogOptions) {
     return row;
   }
 
+  const { usage } = options;
+
   const projects = {
     list: (): Promise<Project[]> => repos.projects.list(),
-    get: project,
+    async get(id: string): Promise<ProjectDetail> {
+      const row = await project(id);
+      return { ...row, usage: await usage.project(id) };
+    },
     async create(input: CreateProjectInput): Promise<Project> {
       const directory = await checkProjectDirectory(input.directory, options.cwd);
       return repos.projects.create({
@@ -81,7 +99,15 @@ export function createCatalog(repos: Repositories, options: CatalogOptions) {
     async get(id: string): Promise<SpecDetail> {
       const found = await repos.specs.getWithChunks(id);
       if (!found) throw new NotFoundError("spec", id);
-      return { ...found.spec, chunks: found.chunks };
+      const [total, byChunk] = await Promise.all([usage.spec(id), usage.chunksOfSpec(id)]);
+      return {
+        ...found.spec,
+        usage: total,
+        chunks: found.chunks.map((c) => ({
+          ...c,
+          usage: byChunk.get(c.id) ?? NO_CHUNK_USAGE,
+        })),
+      };
     },
     /** Creates the spec and its chunks in one transaction; dependency indexes become ids. */
     async create(projectId: string, input: CreateSpecInput): Promise<SpecDetail> {
@@ -106,7 +132,12 @@ export function createCatalog(repos: Repositories, options: CatalogOptions) {
         model: input.model ?? null,
         chunks,
       });
-      return { ...created.spec, chunks: created.chunks };
+      // a new spec has used nothing yet
+      return {
+        ...created.spec,
+        usage: emptyUsage(),
+        chunks: created.chunks.map((c) => ({ ...c, usage: NO_CHUNK_USAGE })),
+      };
     },
     async update(id: string, patch: UpdateSpecInput): Promise<Spec> {
       assertOfferedModel(options.models, patch.model);
@@ -152,7 +183,12 @@ export function createCatalog(repos: Repositories, options: CatalogOptions) {
       repos.chunks.reorder(specId, chunkIds),
   };
 
-  return { projects, specs, chunks };
+  const usageSummary = {
+    /** Server-wide: the last 5 hours (by request time) and everything recorded. */
+    summary: (): Promise<UsageSummary> => usage.summary(),
+  };
+
+  return { projects, specs, chunks, usage: usageSummary };
 }
 
 export type Catalog = ReturnType<typeof createCatalog>;

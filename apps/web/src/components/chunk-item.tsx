@@ -1,13 +1,16 @@
 import { createSignal, type JSX, onCleanup, Show } from "solid-js";
 import type { ChunkDraft } from "../lib/chunks-store.ts";
-import type { Chunk } from "../lib/types.ts";
+import type { Chunk, ChunkUsage } from "../lib/types.ts";
 import { Badge } from "./ui.tsx";
+import { UsageLine } from "./usage.tsx";
 
 export interface ChunkItemProps {
   chunk: Chunk;
   index: number;
   count: number;
   locked: boolean;
+  /** The chunk's model usage per step (over every run), if it has any. */
+  usage?: ChunkUsage | undefined;
   /** Positions (1-based) of the chunks this one waits for. */
   dependsOn: readonly number[];
   onMove: (toIndex: number) => void;
@@ -102,6 +105,20 @@ export function ChunkItem(props: ChunkItemProps): JSX.Element {
               <Show when={props.dependsOn.length > 0}>
                 <p class="mt-1 font-mono text-[11px] text-zinc-500">
                   after {props.dependsOn.map((n) => `#${n}`).join(", ")}
+                </p>
+              </Show>
+              <Show when={props.usage?.executing || props.usage?.reviewing}>
+                <p class="mt-1 flex flex-col gap-0.5" data-testid="chunk-usage">
+                  <Show when={props.usage?.executing}>
+                    {(usage) => (
+                      <UsageLine usage={usage()} label="exec" testId="chunk-usage-executing" />
+                    )}
+                  </Show>
+                  <Show when={props.usage?.reviewing}>
+                    {(usage) => (
+                      <UsageLine usage={usage()} label="review" testId="chunk-usage-reviewing" />
+                    )}
+                  </Show>
                 </p>
               </Show>
               <Show when={props.chunk.error}>

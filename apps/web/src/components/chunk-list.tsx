@@ -1,6 +1,7 @@
 import { createMemo, createSignal, For, type JSX, Show } from "solid-js";
 import type { ChunksStore } from "../lib/chunks-store.ts";
 import { dropIndex } from "../lib/reorder.ts";
+import type { ChunkUsage } from "../lib/types.ts";
 import { ChunkItem } from "./chunk-item.tsx";
 import { EmptyState, ErrorNote } from "./ui.tsx";
 
@@ -9,7 +10,12 @@ interface DropTarget {
   slot: number;
 }
 
-export function ChunkList(props: { store: ChunksStore; locked: boolean }): JSX.Element {
+export function ChunkList(props: {
+  store: ChunksStore;
+  locked: boolean;
+  /** A chunk's model usage per step, if it has any. */
+  usage?: (chunkId: string) => ChunkUsage | undefined;
+}): JSX.Element {
   const [dragId, setDragId] = createSignal<string | null>(null);
   const [target, setTarget] = createSignal<DropTarget | null>(null);
   const [newTitle, setNewTitle] = createSignal("");
@@ -134,6 +140,7 @@ export function ChunkList(props: { store: ChunksStore; locked: boolean }): JSX.E
                   index={index()}
                   count={props.store.chunks.length}
                   locked={props.locked}
+                  usage={props.usage?.(chunk.id)}
                   dependsOn={chunk.dependencies
                     .map((dep) => positions().get(dep))
                     .filter((n): n is number => n !== undefined)}

@@ -8,7 +8,13 @@ import { Badge } from "./ui.tsx";
 import { LogTail } from "./workers/log-tail.tsx";
 import { ProgressBar } from "./workers/progress-bar.tsx";
 import { waitText } from "./workers/queue-list.tsx";
-import { CurrentStep, ExecutorLabel, runningFor, WorkerControls } from "./workers/worker-card.tsx";
+import {
+  CurrentStep,
+  ExecutorLabel,
+  runningFor,
+  WorkerControls,
+  WorkerUsage,
+} from "./workers/worker-card.tsx";
 
 interface LiveRunProps {
   specId: string;
@@ -79,6 +85,7 @@ export function LiveRun(props: LiveRunProps): JSX.Element {
                 all workers →
               </A>
             </div>
+            <WorkerUsage worker={w()} />
             <Show when={w().error}>
               <p role="alert" class="font-mono text-xs break-words text-red-300">
                 error: {w().error}

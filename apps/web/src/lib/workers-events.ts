@@ -1,6 +1,7 @@
 import {
   ACTIVE_WORKER_STATUSES,
   GLOBAL_EVENT_TYPES,
+  USAGE_EVENT_TYPES,
   WORKER_STATE_EVENT_TYPES,
 } from "@glm-workers/core/events";
 import type { QueueItem, Worker, WorkerEvent, WorkerEventType } from "./types.ts";
@@ -17,6 +18,8 @@ export interface WorkersData {
   queue: QueueItem[];
   maxWorkers: number;
   queuePaused: boolean;
+  /** Why the product holds the queue (the upstream refused the key…); null otherwise. */
+  queueHoldReason: string | null;
 }
 
 /** How many finished workers the dashboard keeps in its "Recent" list. */
@@ -26,6 +29,7 @@ export const RECENT_LIMIT = 20;
 export const STORE_EVENT_TYPES: readonly WorkerEventType[] = [
   ...WORKER_STATE_EVENT_TYPES,
   ...GLOBAL_EVENT_TYPES,
+  ...USAGE_EVENT_TYPES,
 ];
 
 export function isActive(worker: Pick<Worker, "status">): boolean {
@@ -61,9 +65,19 @@ export function renumberQueue(queue: readonly QueueItem[]): QueueItem[] {
 export function applyEvent(data: WorkersData, event: WorkerEvent): WorkersData {
   switch (event.type) {
     case "queue_updated":
-      return { ...data, queue: renumberQueue(event.queue), queuePaused: event.paused };
+      return {
+        ...data,
+        queue: renumberQueue(event.queue),
+        queuePaused: event.paused,
+        queueHoldReason: event.paused ? event.holdReason : null,
+      };
     case "settings_updated":
-      return { ...data, maxWorkers: event.maxWorkers, queuePaused: event.queuePaused };
+      return {
+        ...data,
+        maxWorkers: event.maxWorkers,
+        queuePaused: event.queuePaused,
+        queueHoldReason: event.queuePaused ? data.queueHoldReason : null,
+      };
     case "worker_started":
     case "worker_progress":
     case "worker_paused":
@@ -72,6 +86,16 @@ export function applyEvent(data: WorkersData, event: WorkerEvent): WorkersData {
     case "worker_failed":
     case "worker_stopped":
       return { ...data, workers: upsertWorker(data.workers, event.worker) };
+    case "usage_updated": {
+      // the run's usage after the change (absolute), for a worker the store already shows
+      const usage = event.usage;
+      const known = data.workers.some((w) => w.id === event.workerId);
+      if (!known) return data;
+      return {
+        ...data,
+        workers: data.workers.map((w) => (w.id === event.workerId ? { ...w, usage } : w)),
+      };
+    }
     default:
       return data;
   }

@@ -41,7 +41,13 @@ interface ActionOptions<T> {
  * server says no. Must be created under an owner: `onCleanup` closes the subscription.
  */
 export function createWorkers(): WorkersStore {
-  let data: WorkersData = { workers: [], queue: [], maxWorkers: 0, queuePaused: false };
+  let data: WorkersData = {
+    workers: [],
+    queue: [],
+    maxWorkers: 0,
+    queuePaused: false,
+    queueHoldReason: null,
+  };
   const [state, setState] = createStore<WorkersState>({
     ...data,
     loaded: false,
@@ -65,7 +71,11 @@ export function createWorkers(): WorkersStore {
     batch(() => {
       setState("workers", reconcile(view.workers, { key: "id", merge: true }));
       setState("queue", reconcile(view.queue, { key: "id", merge: true }));
-      setState({ maxWorkers: view.maxWorkers, queuePaused: view.queuePaused });
+      setState({
+        maxWorkers: view.maxWorkers,
+        queuePaused: view.queuePaused,
+        queueHoldReason: view.queueHoldReason,
+      });
       setActiveWorkerCount(view.workers.filter(isActive).length);
     });
   };
@@ -94,6 +104,7 @@ export function createWorkers(): WorkersStore {
         queue: renumberQueue(queue.queue),
         maxWorkers: list.maxWorkers,
         queuePaused: queue.paused,
+        queueHoldReason: queue.holdReason ?? null,
       };
       for (const event of buffered) next = applyEvent(next, event);
       data = next;
@@ -308,7 +319,11 @@ export function createWorkers(): WorkersStore {
     },
     setQueuePaused(paused) {
       return act({
-        optimistic: (d) => ({ ...d, queuePaused: paused }),
+        optimistic: (d) => ({
+          ...d,
+          queuePaused: paused,
+          queueHoldReason: paused ? d.queueHoldReason : null,
+        }),
         call: () => trpc.queue.setPaused.mutate({ paused }),
         done: (d, result, latest) => (latest ? { ...d, queuePaused: result.paused } : d),
         failure: paused ? "Could not pause the queue" : "Could not resume the queue",

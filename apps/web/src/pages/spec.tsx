@@ -1,15 +1,26 @@
 import { A, useParams } from "@solidjs/router";
-import { createEffect, createResource, createSignal, type JSX, on, Show, Suspense } from "solid-js";
+import {
+  createEffect,
+  createResource,
+  createSignal,
+  type JSX,
+  on,
+  onCleanup,
+  Show,
+  Suspense,
+} from "solid-js";
+import { createStore, reconcile } from "solid-js/store";
 import { ChunkList } from "../components/chunk-list.tsx";
 import { LiveRun } from "../components/live-run.tsx";
 import { ModelSelect } from "../components/model-select.tsx";
 import { RunActions } from "../components/run-actions.tsx";
 import { SpecContent } from "../components/spec-content.tsx";
 import { Badge, EmptyState, ErrorNote, formatTime } from "../components/ui.tsx";
+import { UsageLine } from "../components/usage.tsx";
 import { createChunksStore } from "../lib/chunks-store.ts";
 import { pushToast } from "../lib/toast.ts";
 import { errorMessage, trpc } from "../lib/trpc.ts";
-import type { Spec, SpecDetail } from "../lib/types.ts";
+import type { ChunkUsage, Spec, SpecDetail, Usage } from "../lib/types.ts";
 import type { ChunkUpdate } from "../lib/worker-log.ts";
 import { useWorkers } from "../lib/workers-context.ts";
 
@@ -44,9 +55,14 @@ export function SpecPage(): JSX.Element {
 
 /** The workspace of one loaded spec (re-created when the route moves to another spec). */
 function Workspace(props: { initial: SpecDetail }): JSX.Element {
-  const { chunks: initialChunks, ...initialSpec } = props.initial;
+  const { chunks: initialChunks, usage: initialUsage, ...initialSpec } = props.initial;
   const [spec, setSpec] = createSignal<Spec>(initialSpec);
   const specId = () => spec().id;
+  // Model usage: the spec's over all its runs, and each chunk's per step (kept live by events).
+  const [specUsage, setSpecUsage] = createSignal<Usage>(initialUsage);
+  const [chunkUsage, setChunkUsage] = createStore<Record<string, ChunkUsage>>(
+    usageByChunk(initialChunks),
+  );
   const [project] = createResource(
     () => spec().projectId,
     (id) => trpc.projects.get.query({ id }),
@@ -56,9 +72,11 @@ function Workspace(props: { initial: SpecDetail }): JSX.Element {
   const reload = async () => {
     try {
       const fresh = await trpc.specs.get.query({ id: specId() });
-      const { chunks, ...row } = fresh;
+      const { chunks, usage, ...row } = fresh;
       setSpec(row);
       store.reset(chunks);
+      setSpecUsage(usage);
+      setChunkUsage(reconcile(usageByChunk(chunks)));
     } catch (err) {
       pushToast("error", `Could not reload the spec: ${errorMessage(err)}`);
     }
@@ -77,6 +95,15 @@ function Workspace(props: { initial: SpecDetail }): JSX.Element {
       },
     ),
   );
+  const stopUsage = workers.listen((event) => {
+    if (event.type !== "usage_updated" || event.specId !== specId()) return;
+    setSpecUsage(event.specUsage);
+    const { chunkId, step, chunkUsage: usage } = event;
+    if (!chunkId || !step || !usage) return;
+    if (chunkUsage[chunkId]) setChunkUsage(chunkId, step, usage);
+    else setChunkUsage(chunkId, { executing: null, reviewing: null, [step]: usage });
+  });
+  onCleanup(stopUsage);
   const onChunk = (update: ChunkUpdate) => {
     if (update.event === "inserted" || !store.applyLive(update.chunk)) void reload();
   };
@@ -109,6 +136,11 @@ function Workspace(props: { initial: SpecDetail }): JSX.Element {
             </Show>
             <SpecModel spec={spec()} locked={locked()} onSaved={setSpec} />
           </p>
+          <Show when={specUsage().requests > 0}>
+            <p class="mt-1">
+              <UsageLine usage={specUsage()} label="all runs" testId="spec-usage" />
+            </p>
+          </Show>
         </div>
         <RunActions
           spec={spec()}
@@ -132,10 +164,16 @@ function Workspace(props: { initial: SpecDetail }): JSX.Element {
 
       <div class="grid gap-6 lg:grid-cols-[minmax(0,1fr)_minmax(0,1fr)]">
         <SpecContent spec={spec()} locked={locked()} onSaved={setSpec} />
-        <ChunkList store={store} locked={locked()} />
+        <ChunkList store={store} locked={locked()} usage={(id) => chunkUsage[id]} />
       </div>
     </div>
   );
+}
+
+function usageByChunk(
+  chunks: ReadonlyArray<{ id: string; usage: ChunkUsage }>,
+): Record<string, ChunkUsage> {
+  return Object.fromEntries(chunks.map((c) => [c.id, c.usage]));
 }
 
 /** The spec's model (its runs use it unless a run picks another), changed in place. */

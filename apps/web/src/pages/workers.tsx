@@ -2,10 +2,12 @@ import { A } from "@solidjs/router";
 import { createSignal, For, type JSX, Show } from "solid-js";
 import { ConfirmDialog } from "../components/dialog.tsx";
 import { EmptyState, ErrorNote } from "../components/ui.tsx";
+import { UsagePanel } from "../components/usage.tsx";
 import { AddWorkerDialog } from "../components/workers/add-worker-dialog.tsx";
 import { QueueList } from "../components/workers/queue-list.tsx";
 import { WorkerCard } from "../components/workers/worker-card.tsx";
 import { createNow } from "../lib/clock.ts";
+import { createUsageSummary } from "../lib/usage.ts";
 import { useWorkers } from "../lib/workers-context.ts";
 
 function plural(n: number, one: string, many: string): string {
@@ -21,6 +23,7 @@ export function WorkersPage(): JSX.Element {
   const [showRecent, setShowRecent] = createSignal(false);
   const max = () => store.state.maxWorkers;
   const running = () => store.active().filter((w) => w.status === "running").length;
+  const usage = createUsageSummary(store);
 
   return (
     <div class="space-y-6" data-testid="workers-page">
@@ -78,6 +81,7 @@ export function WorkersPage(): JSX.Element {
         </p>
       </Show>
       <ErrorNote message={store.state.loadError} />
+      <UsagePanel summary={usage.summary()} error={usage.error()} />
 
       <section aria-labelledby="active-heading" class="space-y-3">
         <h2 id="active-heading" class="font-mono text-sm font-semibold text-zinc-100">
@@ -123,7 +127,18 @@ export function WorkersPage(): JSX.Element {
             data-testid="queue-paused"
             class="flex flex-wrap items-center gap-3 rounded-md border border-amber-400/40 bg-amber-400/5 px-3 py-2 font-mono text-xs text-amber-300"
           >
-            <span class="flex-1">The queue is paused: nothing new starts until you resume it.</span>
+            <span class="flex-1">
+              <Show
+                when={store.state.queueHoldReason}
+                fallback="The queue is paused: nothing new starts until you resume it."
+              >
+                {(reason) => (
+                  <span data-testid="queue-hold-reason">
+                    The queue is held: {reason()}. Nothing new starts until you resume it.
+                  </span>
+                )}
+              </Show>
+            </span>
             <button
               type="button"
               class="btn btn-primary"

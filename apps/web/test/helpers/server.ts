@@ -15,6 +15,8 @@ export interface E2eServer {
   /** A real directory projects can point at. */
   projectDir: string;
   server: RunningServer;
+  /** The server's orchestrator (tests use it for what no UI does, e.g. the gateway's usage). */
+  orchestrator: Awaited<ReturnType<typeof startOrchestrator>>;
   close(): Promise<void>;
 }
 
@@ -63,6 +65,7 @@ export async function startE2eServer(options: E2eServerOptions = {}): Promise<E2
     url: server.url,
     projectDir,
     server,
+    orchestrator,
     async close() {
       await server.close();
       await orchestrator.close({ force: true });

@@ -52,12 +52,24 @@ export interface OrchestratorOptions {
   retentionIntervalMs?: number;
   /** How long pause/resume wait for the thread's acknowledgement. */
   ackTimeoutMs?: number;
+  /**
+   * The GLM gateway: each run's agent gets its base URL and token instead of the upstream and
+   * the key (which stay in the server).
+   */
+  gateway?: RunGateway | null;
   log?: (level: "info" | "warn" | "error", msg: string) => void;
 }
 
-export type ResolvedOptions = Required<Omit<OrchestratorOptions, "worktreeRoot" | "log">> & {
+export interface RunGateway {
+  forRun(runId: string): { baseURL: string; apiKey: string };
+}
+
+export type ResolvedOptions = Required<
+  Omit<OrchestratorOptions, "worktreeRoot" | "log" | "gateway">
+> & {
   worktreeRoot: string | null;
   log: NonNullable<OrchestratorOptions["log"]>;
+  gateway: RunGateway | null;
 };
 
 export const MAX_WORKERS_LIMIT = 64;
@@ -81,6 +93,12 @@ export class OrchestratorContext {
   readonly active = new Map<string, Active>();
   maxWorkers: number;
   queuePaused = false;
+  /** Every model request is held (quota) until then; nothing new starts meanwhile. */
+  gatewayHold: { until: number; reason: string } | null = null;
+  /** The queue priority each running run started with (the gateway serves waiting requests by it). */
+  readonly priorities = new Map<string, number>();
+  /** Why the queue is held, when something other than the user held it (shown as a banner). */
+  queueHoldReason: string | null = null;
   closing = false;
 
   constructor(options: OrchestratorOptions) {
@@ -99,6 +117,7 @@ export class OrchestratorContext {
       log: () => {},
       ...options,
       worktreeRoot: options.worktreeRoot ?? null,
+      gateway: options.gateway ?? null,
     };
     this.maxWorkers = options.maxWorkers;
     this.store = createRunStore({

@@ -96,7 +96,7 @@ export class RunLifecycle {
       },
       chunks,
       // exactly the model recorded when the run was claimed (also after a restart)
-      executor: { ...o.executor, model: inputs.row.model ?? o.executor.model },
+      executor: this.#executorFor(inputs),
       options: {
         chunkTimeoutMs: o.chunkTimeoutMs,
         useWorktree: true,
@@ -106,6 +106,25 @@ export class RunLifecycle {
         ...(o.worktreeRoot ? { worktreeRoot: o.worktreeRoot } : {}),
       },
     };
+  }
+
+  /**
+   * The run's executor settings: the recorded model; with the GLM gateway, the run's gateway
+   * URL and token in place of the upstream and any key (the key never reaches the agent).
+   */
+  #executorFor(inputs: RunInputs): RunSnapshot["executor"] {
+    const { o } = this.ctx;
+    const executor = { ...o.executor, model: inputs.row.model ?? o.executor.model };
+    if (!o.gateway || executor.kind !== "opencode") return executor;
+    const run = o.gateway.forRun(inputs.row.id);
+    return { ...executor, baseURL: run.baseURL, env: { ZHIPU_API_KEY: run.apiKey } };
+  }
+
+  /** A live state of the run's current step (`retrying in 8 s: …`); persisted like the thread's own. */
+  setStepDetail(workerId: string, text: string | null): void {
+    this.ctx.active
+      .get(workerId)
+      ?.sink.push({ type: "state", chunkId: null, text, at: Date.now() });
   }
 
   /** Registers a run of this process (a slot is taken from now on). */
@@ -151,6 +170,7 @@ export class RunLifecycle {
     const { ctx } = this;
     await active.sink.flushed();
     ctx.active.delete(workerId);
+    ctx.priorities.delete(workerId);
     if (active.shutdown) {
       // checkpoint: the row keeps its status, the next process resumes it
       await ctx.store.checkpointRun(workerId);

@@ -1,5 +1,6 @@
 import { type EventReadOptions, SETTING_MAX_WORKERS } from "@glm-workers/db/store";
 import { coerceError, OrchestratorError } from "../errors.ts";
+import { costMicros } from "../pricing.ts";
 import type { EventBus } from "./bus.ts";
 import {
   MAX_WORKERS_LIMIT,
@@ -12,6 +13,7 @@ import { Maintenance } from "./maintenance.ts";
 import { Scheduler } from "./scheduler.ts";
 import { type EventStreamOptions, streamEvents } from "./stream.ts";
 import type {
+  ModelUsage,
   OrchestratorSnapshot,
   QueueItemView,
   StartResult,
@@ -64,6 +66,10 @@ export class Orchestrator {
   get queuePaused(): boolean {
     return this.#ctx.queuePaused;
   }
+  /** Why the product holds the queue (e.g. the upstream refused the key); null otherwise. */
+  get queueHoldReason(): string | null {
+    return this.#ctx.queuePaused ? this.#ctx.queueHoldReason : null;
+  }
   get closing(): boolean {
     return this.#closing !== null;
   }
@@ -84,6 +90,7 @@ export class Orchestrator {
       ctx.maxWorkers = stored.maxWorkers.value;
     }
     ctx.queuePaused = stored.queuePaused;
+    ctx.queueHoldReason = await ctx.store.queueHoldReason();
     await this.#maintenance.recover();
     await this.#maintenance.start();
     await this.pump();
@@ -214,6 +221,56 @@ export class Orchestrator {
     return this.#maintenance.trimEvents();
   }
 
+  // ---- usage -------------------------------------------------------------------
+
+  /**
+   * Records one finished model request of a run (the gateway calls this for every request):
+   * attributed to the chunk and step the run is on (the run only when it is not active here or
+   * has no current chunk), stored in one transaction with its API-equivalent cost (from the
+   * model passed, else the run's), then published as `usage_updated`. Resolves once stored;
+   * never throws: an unknown worker or a failed write is logged and ignored. While a run is
+   * active its usage is queued with the thread's messages, so requests that finish together
+   * share one transaction.
+   */
+  async recordUsage(workerId: string, usage: ModelUsage): Promise<void> {
+    const ctx = this.#ctx;
+    try {
+      const counts = usageCounts(usage);
+      if (!counts) return;
+      const at = Date.now();
+      const active = ctx.active.get(workerId);
+      if (active) {
+        const model = modelOf(usage) ?? active.sink.view.model;
+        await active.sink.recordUsage({
+          ...counts,
+          model,
+          costMicros: costMicros(model, counts),
+          at,
+        });
+        return;
+      }
+      let model = modelOf(usage);
+      if (model === null) {
+        const view = await ctx.store.worker(workerId);
+        if (!view) {
+          ctx.o.log("warn", `usage of unknown worker ${workerId} ignored`);
+          return;
+        }
+        model = view.model;
+      }
+      const events = await ctx.store.recordUsage(workerId, [
+        { ...counts, model, costMicros: costMicros(model, counts), at, chunkId: null, step: null },
+      ]);
+      if (events.length === 0) ctx.o.log("warn", `usage of unknown worker ${workerId} ignored`);
+      ctx.publish(events);
+    } catch (err) {
+      ctx.o.log(
+        "warn",
+        `recording usage of worker ${workerId} failed: ${coerceError(err).message}`,
+      );
+    }
+  }
+
   // ---- starting ----------------------------------------------------------------
 
   /**
@@ -298,6 +355,11 @@ export class Orchestrator {
   async setQueuePaused(paused: boolean): Promise<void> {
     const ctx = this.#ctx;
     ctx.queuePaused = paused;
+    // a resumed queue is the user's answer to whatever held it
+    if (!paused && ctx.queueHoldReason !== null) {
+      ctx.queueHoldReason = null;
+      await ctx.store.setQueueHoldReason(null);
+    }
     ctx.publish(await ctx.store.saveSetting("queuePaused", paused, this.#settings()));
     ctx.publish(await ctx.store.queueUpdated());
     await this.pump(); // starts what may start now, or records why the rest waits
@@ -323,7 +385,67 @@ export class Orchestrator {
     return n;
   }
 
+  // ---- the GLM gateway ------------------------------------------------------------
+
+  /** The queue priority the run started with (0 when unknown, e.g. after a restart). */
+  priorityOf(workerId: string): number {
+    return this.#ctx.priorities.get(workerId) ?? 0;
+  }
+
+  /** Is the run paused (its waiting model requests wait too)? */
+  isPaused(workerId: string): boolean {
+    return this.#ctx.active.get(workerId)?.sink.view.status === "paused";
+  }
+
+  /** A live state of the run's current step, e.g. the gateway's `retrying in 8 s: rate limited`. */
+  setStepDetail(workerId: string, text: string | null): void {
+    this.#runs.setStepDetail(workerId, text);
+  }
+
+  /**
+   * Every model request is held until `hold.until` (quota): running runs stay running and show
+   * `waiting for quota until HH:MM`, the queue starts nothing new; null ends the hold.
+   */
+  async setGatewayHold(hold: { until: number; reason: string } | null): Promise<void> {
+    const ctx = this.#ctx;
+    ctx.gatewayHold = hold;
+    const text = hold
+      ? `waiting for quota until ${new Date(hold.until).toTimeString().slice(0, 5)}`
+      : null;
+    for (const id of ctx.active.keys()) this.#runs.setStepDetail(id, text);
+    await this.pump();
+  }
+
+  /**
+   * The upstream refused the key or the plan: hold the queue (nothing new starts, so queued
+   * specs are not failed one after another) until the user resumes it; `reason` is shown.
+   */
+  async holdQueue(reason: string): Promise<void> {
+    if (this.#ctx.queuePaused && this.#ctx.queueHoldReason === reason) return;
+    this.#ctx.queueHoldReason = reason;
+    await this.#ctx.store.setQueueHoldReason(reason);
+    await this.setQueuePaused(true);
+  }
+
   #settings() {
     return { maxWorkers: this.#ctx.maxWorkers, queuePaused: this.#ctx.queuePaused };
   }
+}
+
+/** Counts as non-negative integers (anything else counts 0); null when there is nothing at all. */
+function usageCounts(usage: ModelUsage) {
+  const n = (v: unknown) =>
+    typeof v === "number" && Number.isFinite(v) && v > 0 ? Math.round(v) : 0;
+  const counts = {
+    inputTokens: n(usage.inputTokens),
+    outputTokens: n(usage.outputTokens),
+    reasoningTokens: n(usage.reasoningTokens),
+    cacheReadTokens: n(usage.cacheReadTokens),
+    requests: n(usage.requests),
+  };
+  return Object.values(counts).some((v) => v > 0) ? counts : null;
+}
+
+function modelOf(usage: ModelUsage): string | null {
+  return typeof usage.model === "string" && usage.model.trim() ? usage.model.trim() : null;
 }

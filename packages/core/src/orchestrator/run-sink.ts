@@ -1,15 +1,36 @@
 import type { NewEvent } from "@glm-workers/db/events";
-import { progressColumns, type RunBatch, type RunStore } from "@glm-workers/db/store";
+import {
+  addUsage,
+  progressColumns,
+  type RunBatch,
+  type RunStore,
+  type UsageReport,
+} from "@glm-workers/db/store";
 import type { ThreadToMain } from "../protocol.ts";
 import type { WorkerEvent, WorkerView } from "./types.ts";
+
+/** A finished model request of the run (model and cost resolved), not yet attributed. */
+export type RunUsage = Omit<UsageReport, "chunkId" | "step">;
+
+/** Usage reported for the run (by the gateway), queued in order with the thread's messages. */
+interface UsageItem {
+  type: "recorded_usage";
+  usage: RunUsage;
+  /** Called once the batch that holds it was committed (or failed). */
+  done: () => void;
+}
+
+type SinkItem = ThreadToMain | UsageItem;
 
 /**
  * Persists the messages of one run thread, in order, in batches: every message that arrived
  * while the previous batch was being committed goes into the next transaction. Only after a
- * batch commits are its events published.
+ * batch commits are its events published. Model usage reported for the run joins the same
+ * queue, so it is attributed to the chunk step the run is on at that point and its writes are
+ * batched with the rest.
  */
 export class RunSink {
-  readonly #inbox: ThreadToMain[] = [];
+  readonly #inbox: SinkItem[] = [];
   #draining: Promise<void> | null = null;
   readonly #chunkTitles = new Map<string, string>();
   readonly #changeListeners = new Set<() => void>();
@@ -29,7 +50,20 @@ export class RunSink {
   }
 
   push(msg: ThreadToMain): void {
-    this.#inbox.push(msg);
+    this.#enqueue(msg);
+  }
+
+  /**
+   * Records one finished model request against the current chunk and step (the run only when
+   * there is none). Resolves once it is committed and published; a failed write is reported
+   * through `onError`, never thrown.
+   */
+  recordUsage(usage: RunUsage): Promise<void> {
+    return new Promise<void>((done) => this.#enqueue({ type: "recorded_usage", usage, done }));
+  }
+
+  #enqueue(item: SinkItem): void {
+    this.#inbox.push(item);
     if (!this.#draining) this.#draining = this.#drain();
   }
 
@@ -53,6 +87,7 @@ export class RunSink {
         } catch (err) {
           this.deps.onError(err instanceof Error ? err : new Error(String(err)));
         }
+        for (const item of batch) if (item.type === "recorded_usage") item.done();
         for (const listener of this.#changeListeners) listener();
       }
     } finally {
@@ -60,16 +95,21 @@ export class RunSink {
     }
   }
 
-  async #persist(messages: ThreadToMain[]): Promise<void> {
+  async #persist(messages: SinkItem[]): Promise<void> {
     // Changes go to a copy that becomes the live view only once the batch has committed, so
     // whoever waits for a status (e.g. `paused`) sees it together with everything before it.
     const view: WorkerView = { ...this.view, progress: { ...this.view.progress } };
-    const batch: RunBatch & { chunks: RunBatch["chunks"][number][]; events: NewEvent[] } = {
+    const batch: RunBatch & {
+      chunks: RunBatch["chunks"][number][];
+      events: NewEvent[];
+      usage: UsageReport[];
+    } = {
       workerId: view.id,
       specId: view.specId,
       worker: {},
       chunks: [],
       events: [],
+      usage: [],
     };
     const ids = { workerId: view.id, specId: view.specId };
     const snapshot = () => ({ ...view, progress: { ...view.progress } });
@@ -175,6 +215,16 @@ export class RunSink {
             at: msg.at,
           });
           break;
+        case "recorded_usage": {
+          const attributed = view.currentChunkId !== null && view.currentStep !== null;
+          batch.usage.push({
+            ...msg.usage,
+            chunkId: attributed ? view.currentChunkId : null,
+            step: attributed ? view.currentStep : null,
+          });
+          view.usage = addUsage(view.usage, msg.usage);
+          break;
+        }
         case "ready":
         case "done":
           break; // the task result decides the final state
@@ -188,16 +238,19 @@ export class RunSink {
         payload: { worker, progress: worker.progress },
       });
     }
-    if (
+    const usageOnly =
       Object.keys(batch.worker).length === 0 &&
       batch.chunks.length === 0 &&
       batch.events.length === 0 &&
-      batch.branch === undefined
-    ) {
-      return;
-    }
+      batch.branch === undefined;
+    if (usageOnly && batch.usage.length === 0) return;
     const events = await this.deps.store.persistBatch(batch);
-    Object.assign(this.view, view);
+    // the store's sums are the truth (they equal the view's own unless a write was lost)
+    const stored = events.findLast((e) => e.type === "usage_updated");
+    if (stored?.type === "usage_updated") view.usage = stored.usage;
+    // usage alone changes nothing else: a run that ended meanwhile keeps its final view
+    if (usageOnly) this.view.usage = view.usage;
+    else Object.assign(this.view, view);
     this.deps.publish(events);
   }
 }

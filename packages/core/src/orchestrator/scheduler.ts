@@ -70,6 +70,11 @@ export class Scheduler {
         reasons.set(item.id, joinWaitReason("paused_queue", "the queue is paused"));
         continue;
       }
+      if (ctx.gatewayHold) {
+        const until = new Date(ctx.gatewayHold.until).toTimeString().slice(0, 5);
+        reasons.set(item.id, joinWaitReason("quota", `waiting for quota until ${until}`));
+        continue;
+      }
       const decision = decide(
         admission,
         { active: ctx.active.size, byProject },
@@ -105,6 +110,7 @@ export class Scheduler {
     });
     ctx.publish(events);
     if (!worker) return false;
+    ctx.priorities.set(worker.id, item.priority);
     await this.runs.launch(worker.id, { startPaused: false, reason: "started" });
     return true;
   }

@@ -32,3 +32,19 @@ export interface OrchestratorSnapshot {
   maxWorkers: number;
   queue: QueueItemView[];
 }
+
+/**
+ * One finished model request of a run, as the gateway reports it from the answer's `usage`:
+ * `inputTokens` counts every input token (cached ones included; `cacheReadTokens` of them came
+ * from the cache), `outputTokens` every output token (reasoning included; `reasoningTokens` of
+ * them). `model` is the model the request used (`provider/model` or a bare name); null: the
+ * model the run records.
+ */
+export interface ModelUsage {
+  inputTokens: number;
+  outputTokens: number;
+  reasoningTokens: number;
+  cacheReadTokens: number;
+  requests: number;
+  model: string | null;
+}

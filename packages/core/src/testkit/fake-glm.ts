@@ -5,17 +5,39 @@ import {
   buildContext,
   type ChatRequestBody,
   type DefaultScriptOptions,
+  type FakeGlmContext,
+  type FakeGlmError,
+  type FakeGlmErrorFn,
+  type FakeGlmErrors,
+  type FakeGlmErrorWindow,
   type FakeGlmRequestKind,
   type FakeGlmScript,
   type FakeGlmTurn,
+  glmErrorMessage,
   pickTurn,
+  takeTurn,
 } from "./fake-glm-script.ts";
-import { type StreamStats, sseHeaders, streamTurn } from "./fake-glm-sse.ts";
+import {
+  type AnswerTurn,
+  type FakeGlmUsage,
+  type StreamStats,
+  sseHeaders,
+  streamTurn,
+  usageFor,
+  usageJson,
+  wantsUsage,
+} from "./fake-glm-sse.ts";
 
 /**
  * A fake OpenAI-compatible GLM endpoint on 127.0.0.1 for tests: `POST …/chat/completions`
  * (streaming SSE or plain JSON) and `GET …/models`. It follows a script of turns, records every
  * request, and stops streaming (clearing its timers) when the client disconnects.
+ *
+ * Like a real GLM plan it can also refuse work: an error window (`errorWindow` / `setErrors`)
+ * answers every chat request with a GLM error for a while, and `maxInFlight` limits how many
+ * chat requests one key may have streaming at once (429, code "1302"). A chat request goes
+ * through, in order: the error window, the concurrency limit, then the script. Only requests that
+ * reach the script use up a scripted turn or count as in flight.
  */
 
 export interface FakeGlmOptions extends DefaultScriptOptions {
@@ -26,7 +48,21 @@ export interface FakeGlmOptions extends DefaultScriptOptions {
   apiKey?: string;
   /** Model ids listed by `GET /v1/models`. */
   models?: string[];
+  /**
+   * Per-key concurrency limit, like a real plan's: a chat request that arrives while this many
+   * chat requests with the same `Authorization` header are in flight (accepted and not yet
+   * finished or abandoned by the client) is answered at once with 429, code "1302" ("High
+   * concurrency usage of this API, please reduce concurrency"), recorded with
+   * `rejected: "max-in-flight"`, without using up a scripted turn. Unset = no limit. Changeable
+   * with `setMaxInFlight`.
+   */
+  maxInFlight?: number;
+  /** Answer chat requests with a GLM error for a while; see `FakeGlmErrorWindow`, `setErrors`. */
+  errorWindow?: FakeGlmErrors;
 }
+
+/** Why a chat request was answered before reaching the script. */
+export type FakeGlmRejection = "error-window" | "max-in-flight";
 
 export interface FakeGlmRecord extends StreamStats {
   index: number;
@@ -35,7 +71,14 @@ export interface FakeGlmRecord extends StreamStats {
   authorization: string | null;
   body: ChatRequestBody | null;
   kind: FakeGlmRequestKind | null;
+  /** The scripted turn that answered (null when rejected before the script, or not a chat). */
   turn: FakeGlmTurn["kind"] | null;
+  /** HTTP status of the answer (null until the response head is sent). */
+  status: number | null;
+  /** The GLM error code when answered with one (`glm-error` turn, error window, limit). */
+  code: string | null;
+  /** Set when the error window or the concurrency limit answered instead of the script. */
+  rejected: FakeGlmRejection | null;
   /** Text of the request's last user message (empty for non-chat requests). */
   lastUserText: string;
   /** The request answers a tool result (the agent's next step within one turn). */
@@ -52,6 +95,25 @@ export interface FakeGlm {
   /** Chat-completions and models requests, in arrival order. */
   readonly requests: FakeGlmRecord[];
   setScript(script: FakeGlmScript | undefined): void;
+  /** Replaces the error window (`undefined` ends it); `forMs` counts from this call. */
+  setErrors(errors: FakeGlmErrors | undefined): void;
+  /** Changes the per-key concurrency limit (`undefined` = none). */
+  setMaxInFlight(limit: number | undefined): void;
+  /** Chat requests in flight now (accepted by the limit, not yet finished or abandoned). */
+  readonly inFlight: number;
+  /** In-flight chat requests by raw `Authorization` header ("" = none); absent = 0. */
+  readonly inFlightByKey: ReadonlyMap<string, number>;
+  /** Highest `inFlight` seen (since start or `resetMaxInFlight`). */
+  readonly maxInFlightSeen: number;
+  /** Highest in-flight count seen per raw `Authorization` header ("" = none). */
+  readonly maxInFlightByKey: ReadonlyMap<string, number>;
+  /** Restarts the maxima from the current in-flight counts. */
+  resetMaxInFlight(): void;
+  /**
+   * Sum of the usage the fake actually sent (`record.usage`), over all requests or those
+   * matching `filter`.
+   */
+  usageTotals(filter?: (r: FakeGlmRecord) => boolean): FakeGlmUsage;
   /** Resolves with the first recorded request (past or future) matching `pred`. */
   waitFor(pred: (r: FakeGlmRecord) => boolean, timeoutMs?: number): Promise<FakeGlmRecord>;
   close(): Promise<void>;
@@ -77,9 +139,35 @@ function readBody(req: IncomingMessage): Promise<string> {
   });
 }
 
-function json(res: ServerResponse, status: number, body: unknown): void {
-  res.writeHead(status, { "content-type": "application/json" });
+function json(
+  res: ServerResponse,
+  status: number,
+  body: unknown,
+  headers: Record<string, string> = {},
+): void {
+  res.writeHead(status, { "content-type": "application/json", ...headers });
   res.end(JSON.stringify(body));
+}
+
+/** A GLM error answer with its status resolved. */
+type GlmErrorAnswer = FakeGlmError & { status: number };
+
+/** The live error window: a function, or a window with its end resolved. */
+type ErrorState =
+  | { type: "fn"; fn: FakeGlmErrorFn }
+  | {
+      type: "window";
+      window: FakeGlmErrorWindow;
+      untilMs: number | undefined;
+      remaining: number | undefined;
+    };
+
+function armErrors(errors: FakeGlmErrors | undefined): ErrorState | null {
+  if (!errors) return null;
+  if (typeof errors === "function") return { type: "fn", fn: errors };
+  const untilMs =
+    errors.untilMs ?? (errors.forMs === undefined ? undefined : Date.now() + errors.forMs);
+  return { type: "window", window: errors, untilMs, remaining: errors.count };
 }
 
 function errorBody(message: string, type: string) {
@@ -88,8 +176,8 @@ function errorBody(message: string, type: string) {
 }
 
 /** Non-streaming answer (when a client sends `stream: false`). */
-function completionJson(turn: FakeGlmTurn, model: string, id: string, promptTokens: number) {
-  const text = turn.kind === "text" || turn.kind === "tool" ? (turn.text ?? "") : "";
+function completionJson(turn: AnswerTurn, model: string, id: string, usage: FakeGlmUsage) {
+  const text = turn.text ?? "";
   const toolCalls =
     turn.kind === "tool"
       ? turn.calls.map((c, i) => ({
@@ -101,7 +189,6 @@ function completionJson(turn: FakeGlmTurn, model: string, id: string, promptToke
           },
         }))
       : undefined;
-  const completionTokens = Math.max(1, Math.ceil(text.length / 4));
   return {
     id,
     object: "chat.completion",
@@ -113,16 +200,13 @@ function completionJson(turn: FakeGlmTurn, model: string, id: string, promptToke
         message: {
           role: "assistant",
           content: text,
+          ...(turn.reasoning ? { reasoning_content: turn.reasoning } : {}),
           ...(toolCalls ? { tool_calls: toolCalls } : {}),
         },
         finish_reason: toolCalls ? "tool_calls" : "stop",
       },
     ],
-    usage: {
-      prompt_tokens: promptTokens,
-      completion_tokens: completionTokens,
-      total_tokens: promptTokens + completionTokens,
-    },
+    usage: usageJson(usage),
   };
 }
 
@@ -133,9 +217,74 @@ export async function startFakeGlm(options: FakeGlmOptions = {}): Promise<FakeGl
   const waiters = new Set<(r: FakeGlmRecord) => void>();
   const shutdown = new AbortController();
   let chatIndex = 0;
+  let errors = armErrors(options.errorWindow);
+  let maxInFlight = options.maxInFlight;
+  let inFlight = 0;
+  let maxInFlightSeen = 0;
+  const inFlightByKey = new Map<string, number>();
+  const maxInFlightByKey = new Map<string, number>();
 
   const notify = (record: FakeGlmRecord) => {
     for (const w of [...waiters]) w(record);
+  };
+
+  const reply = (
+    res: ServerResponse,
+    record: FakeGlmRecord,
+    status: number,
+    body: unknown,
+    headers?: Record<string, string>,
+  ) => {
+    record.status = status;
+    json(res, status, body, headers);
+  };
+
+  const replyGlmError = (res: ServerResponse, record: FakeGlmRecord, err: GlmErrorAnswer) => {
+    const headers: Record<string, string> =
+      err.retryAfterSec === undefined ? {} : { "retry-after": String(err.retryAfterSec) };
+    const message = err.message ?? glmErrorMessage(err.code);
+    reply(res, record, err.status, { error: { code: err.code, message } }, headers);
+    record.code = err.code;
+    record.completed = true;
+  };
+
+  /** The error window's answer to one request, if it is active (uses up one of its count). */
+  const windowError = (ctx: FakeGlmContext): GlmErrorAnswer | undefined => {
+    if (!errors) return undefined;
+    if (errors.type === "fn") {
+      const err = errors.fn(ctx);
+      return err && { ...err, status: err.status ?? 429 };
+    }
+    const { window, untilMs } = errors;
+    if ((untilMs !== undefined && Date.now() >= untilMs) || (errors.remaining ?? 1) <= 0) {
+      errors = null;
+      return undefined;
+    }
+    if (errors.remaining !== undefined) {
+      errors.remaining--;
+      if (errors.remaining <= 0) errors = null;
+    }
+    return {
+      status: window.status ?? 429,
+      code: window.code,
+      message: window.message ?? glmErrorMessage(window.code, untilMs),
+      retryAfterSec: window.retryAfterSec,
+    };
+  };
+
+  const enter = (key: string) => {
+    const mine = (inFlightByKey.get(key) ?? 0) + 1;
+    inFlightByKey.set(key, mine);
+    inFlight++;
+    maxInFlightSeen = Math.max(maxInFlightSeen, inFlight);
+    maxInFlightByKey.set(key, Math.max(maxInFlightByKey.get(key) ?? 0, mine));
+  };
+
+  const leave = (key: string) => {
+    const mine = (inFlightByKey.get(key) ?? 1) - 1;
+    if (mine > 0) inFlightByKey.set(key, mine);
+    else inFlightByKey.delete(key);
+    inFlight--;
   };
 
   const handleChat = async (req: IncomingMessage, res: ServerResponse, record: FakeGlmRecord) => {
@@ -143,24 +292,37 @@ export async function startFakeGlm(options: FakeGlmOptions = {}): Promise<FakeGl
     try {
       body = JSON.parse(await readBody(req)) as ChatRequestBody;
     } catch (err) {
-      json(
+      reply(
         res,
+        record,
         400,
         errorBody(`invalid JSON body: ${coerceError(err).message}`, "invalid_request"),
       );
+      record.finishedAt = Date.now();
       return;
     }
     record.body = body;
-    const ctx = buildContext(body, chatIndex++, counters);
+    // From here to `enter` nothing awaits, so the limit check and the count are one step.
+    const ctx = buildContext(body, chatIndex++, counters, record.authorization);
     record.kind = ctx.kind;
     record.lastUserText = ctx.lastUserText;
     record.afterToolResult = ctx.afterToolResult;
+    const key = record.authorization ?? "";
+    const windowed = windowError(ctx);
+    const limited =
+      !windowed && maxInFlight !== undefined && (inFlightByKey.get(key) ?? 0) >= maxInFlight;
+    if (windowed || limited) {
+      record.rejected = windowed ? "error-window" : "max-in-flight";
+      replyGlmError(res, record, windowed ?? { status: 429, code: "1302" });
+      record.finishedAt = Date.now();
+      notify(record);
+      return;
+    }
+    takeTurn(ctx, counters);
     const turn = pickTurn(script, ctx, options);
     record.turn = turn.kind;
-    notify(record);
     const model = body.model ?? "glm-4.7";
     const id = `chatcmpl-fake-${ctx.index + 1}`;
-    const promptTokens = Math.max(1, Math.ceil(JSON.stringify(body.messages ?? []).length / 4));
 
     // Stop streaming when the client goes away or the server shuts down.
     const stop = new AbortController();
@@ -171,20 +333,29 @@ export async function startFakeGlm(options: FakeGlmOptions = {}): Promise<FakeGl
     const onShutdown = () => stop.abort();
     res.on("close", onClose);
     shutdown.signal.addEventListener("abort", onShutdown, { once: true });
+    enter(key);
     try {
+      notify(record);
       if (turn.kind === "http-error") {
         const type = turn.status >= 500 ? "server_error" : "invalid_request_error";
-        json(res, turn.status, errorBody(turn.message ?? `fake GLM error ${turn.status}`, type));
+        const message = turn.message ?? `fake GLM error ${turn.status}`;
+        reply(res, record, turn.status, errorBody(message, type));
         record.completed = true;
         return;
       }
+      if (turn.kind === "glm-error") {
+        replyGlmError(res, record, turn);
+        return;
+      }
       if (turn.kind === "malformed") {
+        record.status = 200;
         sseHeaders(res);
         res.end("data: {this is not json\n\n");
         record.completed = true;
         return;
       }
       if (turn.kind === "hang") {
+        record.status = 200;
         sseHeaders(res);
         res.flushHeaders();
         await new Promise<void>((resolve) => {
@@ -194,21 +365,25 @@ export async function startFakeGlm(options: FakeGlmOptions = {}): Promise<FakeGl
         return;
       }
       if (body.stream === false) {
-        json(res, 200, completionJson(turn, model, id, promptTokens));
+        const usage = usageFor(turn, body);
+        reply(res, record, 200, completionJson(turn, model, id, usage));
+        record.usage = usage;
         record.completed = true;
         return;
       }
+      record.status = 200;
       await streamTurn({
         res,
         turn,
         model,
         id,
         defaultDelayMs: options.tokenDelayMs ?? 0,
-        promptTokens,
+        usage: wantsUsage(body) ? usageFor(turn, body) : null,
         signal: stop.signal,
         stats: record,
       });
     } finally {
+      leave(key);
       shutdown.signal.removeEventListener("abort", onShutdown);
       if (stop.signal.aborted && !res.writableEnded) res.destroy();
       res.off("close", onClose);
@@ -227,6 +402,9 @@ export async function startFakeGlm(options: FakeGlmOptions = {}): Promise<FakeGl
       body: null,
       kind: null,
       turn: null,
+      status: null,
+      code: null,
+      rejected: null,
       lastUserText: "",
       afterToolResult: false,
       receivedAt: Date.now(),
@@ -234,10 +412,11 @@ export async function startFakeGlm(options: FakeGlmOptions = {}): Promise<FakeGl
       chunkTimes: [],
       completed: false,
       clientClosed: false,
+      usage: null,
     };
     requests.push(record);
     if (options.apiKey && authorization !== `Bearer ${options.apiKey}`) {
-      json(res, 401, errorBody("invalid api key", "authentication_error"));
+      reply(res, record, 401, errorBody("invalid api key", "authentication_error"));
       record.finishedAt = Date.now();
       return;
     }
@@ -248,19 +427,21 @@ export async function startFakeGlm(options: FakeGlmOptions = {}): Promise<FakeGl
         created: 0,
         owned_by: "fake-glm",
       }));
-      json(res, 200, { object: "list", data });
+      reply(res, record, 200, { object: "list", data });
       record.completed = true;
       record.finishedAt = Date.now();
       return;
     }
     if (req.method === "POST" && path.endsWith("/chat/completions")) {
       handleChat(req, res, record).catch((err: unknown) => {
-        if (!res.headersSent) json(res, 500, errorBody(coerceError(err).message, "server_error"));
-        else res.destroy();
+        if (!res.headersSent) {
+          reply(res, record, 500, errorBody(coerceError(err).message, "server_error"));
+        } else res.destroy();
+        record.finishedAt ??= Date.now();
       });
       return;
     }
-    json(res, 404, errorBody(`no route for ${req.method} ${path}`, "not_found"));
+    reply(res, record, 404, errorBody(`no route for ${req.method} ${path}`, "not_found"));
     record.finishedAt = Date.now();
   });
 
@@ -281,6 +462,41 @@ export async function startFakeGlm(options: FakeGlmOptions = {}): Promise<FakeGl
     setScript(next) {
       script = next;
       counters.clear();
+    },
+    setErrors(next) {
+      errors = armErrors(next);
+    },
+    setMaxInFlight(limit) {
+      maxInFlight = limit;
+    },
+    get inFlight() {
+      return inFlight;
+    },
+    inFlightByKey,
+    get maxInFlightSeen() {
+      return maxInFlightSeen;
+    },
+    maxInFlightByKey,
+    resetMaxInFlight() {
+      maxInFlightSeen = inFlight;
+      maxInFlightByKey.clear();
+      for (const [key, n] of inFlightByKey) maxInFlightByKey.set(key, n);
+    },
+    usageTotals(filter) {
+      const total: FakeGlmUsage = {
+        promptTokens: 0,
+        completionTokens: 0,
+        reasoningTokens: 0,
+        cachedTokens: 0,
+      };
+      for (const r of requests) {
+        if (!r.usage || (filter && !filter(r))) continue;
+        total.promptTokens += r.usage.promptTokens;
+        total.completionTokens += r.usage.completionTokens;
+        total.reasoningTokens += r.usage.reasoningTokens;
+        total.cachedTokens += r.usage.cachedTokens;
+      }
+      return total;
     },
     waitFor(pred, timeoutMs = 30_000) {
       const found = requests.find((r) => r.kind !== null && pred(r));

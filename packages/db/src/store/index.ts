@@ -23,10 +23,12 @@ import { projects, settings } from "../schema.ts";
 import type { WriteTx } from "../writer.ts";
 import {
   enqueue,
+  queueHoldReason,
   queuePaused,
   queueUpdated,
   removeQueueItem,
   reorderQueue,
+  SETTING_QUEUE_HOLD_REASON,
   SETTING_QUEUE_PAUSED,
   setQueuePriority,
   setWaitReasons,
@@ -46,6 +48,7 @@ import {
   renewLeases,
   runInputs,
 } from "./runs.ts";
+import { recordUsage, type UsageReport, usageReads } from "./usage.ts";
 import {
   activeWorkerOf,
   type ExecutorLabel,
@@ -58,6 +61,8 @@ import {
 export { reorderPriorities } from "./queue-order.ts";
 export type { LaunchOptions, RunBatch, RunInputs, WorkerPatch } from "./runs.ts";
 export { progressColumns } from "./runs.ts";
+export type { UsageCounters, UsageReads, UsageReport } from "./usage.ts";
+export { addUsage, toUsage, USAGE_WINDOW_MS, usageReads } from "./usage.ts";
 export type { ExecutorLabel, WorkerViewQuery } from "./views.ts";
 export { joinWaitReason, splitWaitReason } from "./views.ts";
 
@@ -107,11 +112,19 @@ export function createRunStore(options: RunStoreOptions) {
     workers: (opts: WorkerViewQuery = {}): Promise<WorkerView[]> => workerViews(db, label, opts),
     queue: (): Promise<QueueItemView[]> => queueViews(db),
     queuePaused: (): Promise<boolean> => queuePaused(db),
+    queueHoldReason: (): Promise<string | null> => queueHoldReason(db),
+    /** Records (or clears) why the product holds the queue. */
+    setQueueHoldReason: (reason: string | null) =>
+      write(async (tx) => {
+        await upsertSetting(tx, SETTING_QUEUE_HOLD_REASON, reason ?? "");
+      }),
     runInputs: (workerId: string) => runInputs(db, workerId, label),
     recoverableWorkers: (owner: string, now: number) => recoverableWorkers(db, owner, now),
     activeWorkers: () => activeWorkers(db),
     /** The worker that holds a slot for this spec, if any. */
     activeWorkerOf: (specId: string) => activeWorkerOf(db, specId),
+    /** Usage sums of specs, projects and chunks, and the server-wide summary. */
+    usage: usageReads(db),
 
     /** Events after `after` (or the newest `limit`), oldest first. */
     async events(opts: EventReadOptions = {}): Promise<WorkerEvent[]> {
@@ -193,9 +206,15 @@ export function createRunStore(options: RunStoreOptions) {
     /** One batch of a run thread's messages, with the events it produced. */
     persistBatch: (batch: RunBatch) =>
       eventsOnly(async (tx) => {
-        await applyRunBatch(tx, batch);
-        return batch.events;
+        const usage = await applyRunBatch(tx, batch);
+        return usage.length > 0 ? [...batch.events, ...usage] : batch.events;
       }),
+    /**
+     * Usage of a run this process does not drive (or outside its batches), in one transaction:
+     * its `usage_updated` events; none when the worker does not exist.
+     */
+    recordUsage: (workerId: string, reports: readonly UsageReport[]) =>
+      eventsOnly((tx) => recordUsage(tx, workerId, reports)),
     async finishRun(
       workerId: string,
       end: {

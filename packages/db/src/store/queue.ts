@@ -11,6 +11,8 @@ import { activeWorkerOf, queueOrder, queueViews } from "./views.ts";
 /** Queue operations, each inside the caller's transaction; they return the event to publish. */
 
 export const SETTING_QUEUE_PAUSED = "queuePaused";
+/** Why the queue is held when the product held it (e.g. the upstream refused the key). */
+export const SETTING_QUEUE_HOLD_REASON = "queueHoldReason";
 
 export async function queuePaused(q: Queryable): Promise<boolean> {
   const [row] = await q
@@ -21,10 +23,28 @@ export async function queuePaused(q: Queryable): Promise<boolean> {
   return row?.value === true;
 }
 
+export async function queueHoldReason(q: Queryable): Promise<string | null> {
+  const [row] = await q
+    .select({ value: settings.value })
+    .from(settings)
+    .where(eq(settings.key, SETTING_QUEUE_HOLD_REASON))
+    .limit(1);
+  return typeof row?.value === "string" && row.value ? row.value : null;
+}
+
 /** `queue_updated` with the queue as it stands inside `tx`. */
 export async function queueUpdated(q: Queryable): Promise<NewEvent> {
-  const [queue, paused] = await Promise.all([queueViews(q), queuePaused(q)]);
-  return { type: "queue_updated", workerId: null, specId: null, payload: { queue, paused } };
+  const [queue, paused, holdReason] = await Promise.all([
+    queueViews(q),
+    queuePaused(q),
+    queueHoldReason(q),
+  ]);
+  return {
+    type: "queue_updated",
+    workerId: null,
+    specId: null,
+    payload: { queue, paused, holdReason: paused ? holdReason : null },
+  };
 }
 
 export function orderedQueue(q: Queryable): Promise<QueueItem[]> {

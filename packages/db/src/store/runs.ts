@@ -23,6 +23,7 @@ import {
 } from "../schema.ts";
 import type { WriteTx } from "../writer.ts";
 import { queueUpdated } from "./queue.ts";
+import { recordUsage, type UsageReport } from "./usage.ts";
 import { activeWorkerOf, type ExecutorLabel, workerView } from "./views.ts";
 
 /** Run lifecycle operations, each inside the caller's transaction. */
@@ -174,14 +175,17 @@ export interface RunBatch {
   branch?: string | null;
   chunks: ReadonlyArray<{ event: ChunkEvent; chunk: ChunkPatch }>;
   events: readonly NewEvent[];
+  /** Model requests that finished, attributed to the chunk step the run was on. */
+  usage?: readonly UsageReport[];
 }
 
 /**
  * Applies a batch: chunk changes (a fix chunk goes right after the chunk it fixes), worker
- * columns. Changes addressed to a chunk that is not one of the run's spec are skipped, so one
- * stray message cannot lose the batch's events or touch another spec.
+ * columns, then usage. Changes addressed to a chunk that is not one of the run's spec are
+ * skipped, so one stray message cannot lose the batch's events or touch another spec. Returns
+ * the `usage_updated` events of the batch's usage.
  */
-export async function applyRunBatch(tx: WriteTx, batch: RunBatch): Promise<void> {
+export async function applyRunBatch(tx: WriteTx, batch: RunBatch): Promise<NewEvent[]> {
   if (batch.branch !== undefined) {
     await tx.update(specs).set({ branch: batch.branch }).where(eq(specs.id, batch.specId));
   }
@@ -213,6 +217,7 @@ export async function applyRunBatch(tx: WriteTx, batch: RunBatch): Promise<void>
     );
   }
   if (Object.keys(batch.worker).length > 0) await updateWorker(tx, batch.workerId, batch.worker);
+  return batch.usage?.length ? recordUsage(tx, batch.workerId, batch.usage) : [];
 }
 
 const SPEC_STATUS_AFTER: Record<FinishedWorkerStatus, SpecStatus> = {

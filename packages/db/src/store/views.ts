@@ -9,7 +9,17 @@ import {
 } from "../enums.ts";
 import type { QueueItemView, WorkerView } from "../events.ts";
 import type { Queryable } from "../repositories/shared.ts";
-import { chunks, projects, specs, type WorkerRow, workerQueue, workers } from "../schema.ts";
+import {
+  chunks,
+  projects,
+  type RunUsageRow,
+  runUsage,
+  specs,
+  type WorkerRow,
+  workerQueue,
+  workers,
+} from "../schema.ts";
+import { toUsage } from "./usage.ts";
 
 /** How the store names an executor kind in a view ("Simulated agent …"). */
 export type ExecutorLabel = (kind: ExecutorKind) => string;
@@ -19,6 +29,7 @@ type WorkerJoinRow = {
   projectName: string | null;
   specTitle: string | null;
   chunkTitle: string | null;
+  usage: RunUsageRow | null;
 };
 
 function toWorkerView(row: WorkerJoinRow, label: ExecutorLabel): WorkerView {
@@ -48,6 +59,7 @@ function toWorkerView(row: WorkerJoinRow, label: ExecutorLabel): WorkerView {
     model: w.model,
     branch: w.branch,
     workdir: w.workdir,
+    usage: toUsage(row.usage),
   };
 }
 
@@ -58,11 +70,13 @@ function workerViewQuery(q: Queryable) {
       projectName: projects.name,
       specTitle: specs.title,
       chunkTitle: chunks.title,
+      usage: runUsage,
     })
     .from(workers)
     .leftJoin(projects, eq(projects.id, workers.projectId))
     .leftJoin(specs, eq(specs.id, workers.specId))
-    .leftJoin(chunks, eq(chunks.id, workers.currentChunkId));
+    .leftJoin(chunks, eq(chunks.id, workers.currentChunkId))
+    .leftJoin(runUsage, eq(runUsage.workerId, workers.id));
 }
 
 export async function workerView(

@@ -11,6 +11,7 @@ const REASON_LABEL: Record<Exclude<WaitReason, null>, string> = {
   project_busy: "project busy",
   memory: "not enough memory",
   paused_queue: "queue paused",
+  quota: "waiting for quota",
 };
 
 /** Why an item waits, in words (`no free slot: all worker slots in use (2/2)`). */

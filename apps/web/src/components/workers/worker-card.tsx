@@ -5,6 +5,7 @@ import type { Worker } from "../../lib/types.ts";
 import { createWorkerLog } from "../../lib/worker-log.ts";
 import type { WorkersStore } from "../../lib/workers-store.ts";
 import { Badge } from "../ui.tsx";
+import { UsageLine } from "../usage.tsx";
 import { LogTail } from "./log-tail.tsx";
 import { ProgressBar } from "./progress-bar.tsx";
 
@@ -26,6 +27,15 @@ export function ExecutorLabel(props: { worker: Worker }): JSX.Element {
       </Show>
       <span class="min-w-0 break-words text-zinc-500">{props.worker.executorLabel}</span>
     </span>
+  );
+}
+
+/** A run's tokens and API-equivalent cost, once it made a model request. */
+export function WorkerUsage(props: { worker: Worker }): JSX.Element {
+  return (
+    <Show when={props.worker.usage.requests > 0}>
+      <UsageLine usage={props.worker.usage} testId="worker-usage" />
+    </Show>
   );
 }
 
@@ -176,6 +186,7 @@ export function WorkerCard(props: WorkerCardProps): JSX.Element {
           {runningFor(props.worker, props.now)}
         </span>
       </div>
+      <WorkerUsage worker={props.worker} />
 
       <Show when={props.worker.error}>
         <p

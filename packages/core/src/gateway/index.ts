@@ -1,0 +1,3 @@
+export * from "./gateway.ts";
+export * from "./glm-errors.ts";
+export * from "./limiter.ts";
