@@ -203,7 +203,11 @@ test("usage on worker views, chunks, specs, projects and the summary, the same o
   const summary = await rest("/api/usage");
   expect(summary.status).toBe(200);
   // the simulated executor has no gateway: its state is null
-  expect(summary.json).toEqual({ last5h: times(3, 0.0822), total: times(3, 0.0822), gateway: null });
+  expect(summary.json).toEqual({
+    last5h: times(3, 0.0822),
+    total: times(3, 0.0822),
+    gateway: null,
+  });
   expect(await trpc.system.usage.query()).toEqual(summary.json);
 
   // the event that carried it, as the SSE feed and the subscription send it
