@@ -190,7 +190,7 @@ line(
 );
 line();
 line(
-  "Five real opencode runs at once (one chunk each: execute + review) on a fake plan that allows one request in flight per key and answers 429/1302 above it:",
+  "Five real opencode runs at once (one chunk each: execute + review) on a fake plan that allows one request in flight per key and answers 429/1302 above it; its answers stream at 40 ms per piece, so the runs' requests overlap:",
 );
 line();
 line(

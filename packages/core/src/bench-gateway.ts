@@ -9,7 +9,8 @@ import { removeDir, tempDir } from "./testkit/temp.ts";
 /**
  * The GLM gateway's cost and worth, measured in one process on 127.0.0.1 against the fake GLM:
  * the latency it adds to a request (time to first byte, direct vs through it, alternating), and
- * five real opencode runs at once on a plan that allows one request in flight, with opencode
+ * five real opencode runs at once on a plan that allows one request in flight (answers streamed
+ * at 40 ms per piece, so requests of different runs overlap), with opencode
  * talking straight to the fake vs through the gateway (GLM_CONCURRENCY=1).
  */
 
@@ -95,7 +96,8 @@ export async function measurePlanRuns(runs = 5): Promise<PlanRuns[]> {
     "through the gateway (GLM_CONCURRENCY=1)",
   ] as const) {
     const root = tempDir("bench-plan");
-    const fake = await startFakeGlm({ apiKey: KEY, maxInFlight: 1 });
+    // answers that take a while to stream, like a model's, so the runs' requests overlap
+    const fake = await startFakeGlm({ apiKey: KEY, maxInFlight: 1, tokenDelayMs: 40 });
     const gateway =
       mode === "opencode straight to the plan"
         ? null

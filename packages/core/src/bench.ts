@@ -10,6 +10,7 @@ export interface LatencyStats {
   min: number;
   median: number;
   p95: number;
+  p99: number;
   max: number;
 }
 
@@ -34,6 +35,7 @@ export function stats(samples: readonly number[]): LatencyStats {
     min: round(sorted[0] ?? 0),
     median: round(at(0.5)),
     p95: round(at(0.95)),
+    p99: round(at(0.99)),
     max: round(sorted.at(-1) ?? 0),
   };
 }

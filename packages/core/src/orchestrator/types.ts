@@ -1,4 +1,5 @@
 import type { QueueItemView, WorkerView } from "@glm-workers/db/events";
+import type { UsageReport } from "@glm-workers/db/store";
 
 export type {
   WaitReason,
@@ -40,11 +41,7 @@ export interface OrchestratorSnapshot {
  * them). `model` is the model the request used (`provider/model` or a bare name); null: the
  * model the run records.
  */
-export interface ModelUsage {
-  inputTokens: number;
-  outputTokens: number;
-  reasoningTokens: number;
-  cacheReadTokens: number;
-  requests: number;
-  model: string | null;
-}
+export type ModelUsage = Pick<
+  UsageReport,
+  "inputTokens" | "outputTokens" | "reasoningTokens" | "cacheReadTokens" | "requests" | "model"
+>;
