@@ -1,6 +1,5 @@
 import { type EventReadOptions, SETTING_MAX_WORKERS } from "@glm-workers/db/store";
 import { coerceError, OrchestratorError } from "../errors.ts";
-import { costMicros } from "../pricing.ts";
 import type { EventBus } from "./bus.ts";
 import {
   MAX_WORKERS_LIMIT,
@@ -21,6 +20,7 @@ import type {
   WorkerEventType,
   WorkerView,
 } from "./types.ts";
+import { recordUsage } from "./usage.ts";
 
 export type { OrchestratorOptions, RunHandleLike, RunLauncher } from "./context.ts";
 
@@ -232,43 +232,8 @@ export class Orchestrator {
    * active its usage is queued with the thread's messages, so requests that finish together
    * share one transaction.
    */
-  async recordUsage(workerId: string, usage: ModelUsage): Promise<void> {
-    const ctx = this.#ctx;
-    try {
-      const counts = usageCounts(usage);
-      if (!counts) return;
-      const at = Date.now();
-      const active = ctx.active.get(workerId);
-      if (active) {
-        const model = modelOf(usage) ?? active.sink.view.model;
-        await active.sink.recordUsage({
-          ...counts,
-          model,
-          costMicros: costMicros(model, counts),
-          at,
-        });
-        return;
-      }
-      let model = modelOf(usage);
-      if (model === null) {
-        const view = await ctx.store.worker(workerId);
-        if (!view) {
-          ctx.o.log("warn", `usage of unknown worker ${workerId} ignored`);
-          return;
-        }
-        model = view.model;
-      }
-      const events = await ctx.store.recordUsage(workerId, [
-        { ...counts, model, costMicros: costMicros(model, counts), at, chunkId: null, step: null },
-      ]);
-      if (events.length === 0) ctx.o.log("warn", `usage of unknown worker ${workerId} ignored`);
-      ctx.publish(events);
-    } catch (err) {
-      ctx.o.log(
-        "warn",
-        `recording usage of worker ${workerId} failed: ${coerceError(err).message}`,
-      );
-    }
+  recordUsage(workerId: string, usage: ModelUsage): Promise<void> {
+    return recordUsage(this.#ctx, workerId, usage);
   }
 
   // ---- starting ----------------------------------------------------------------
@@ -430,22 +395,4 @@ export class Orchestrator {
   #settings() {
     return { maxWorkers: this.#ctx.maxWorkers, queuePaused: this.#ctx.queuePaused };
   }
-}
-
-/** Counts as non-negative integers (anything else counts 0); null when there is nothing at all. */
-function usageCounts(usage: ModelUsage) {
-  const n = (v: unknown) =>
-    typeof v === "number" && Number.isFinite(v) && v > 0 ? Math.round(v) : 0;
-  const counts = {
-    inputTokens: n(usage.inputTokens),
-    outputTokens: n(usage.outputTokens),
-    reasoningTokens: n(usage.reasoningTokens),
-    cacheReadTokens: n(usage.cacheReadTokens),
-    requests: n(usage.requests),
-  };
-  return Object.values(counts).some((v) => v > 0) ? counts : null;
-}
-
-function modelOf(usage: ModelUsage): string | null {
-  return typeof usage.model === "string" && usage.model.trim() ? usage.model.trim() : null;
 }
