@@ -4,7 +4,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, test } from "vitest";
 import { RunPool } from "../src/pool.ts";
 import { descendants, isAlive, processState } from "../src/process-tree.ts";
 import type { ThreadToMain } from "../src/protocol.ts";
-import { removeDir, tempDir } from "../src/testkit/index.ts";
+import { removeDir, tempDir, waitFor } from "../src/testkit/index.ts";
 import { chunk, Recorder, sleep, snapshot } from "./engine-helpers.ts";
 
 let pool: RunPool;
@@ -151,6 +151,15 @@ describe("pause, resume and abort of a run thread", () => {
     );
     const step = (await rec.waitFor(isStep)) as Extract<ThreadToMain, { type: "step" }>;
     await rec.waitFor((m) => m.type === "tool" && m.name === "bash" && m.status === "started");
+    // the tool's process may still be starting when its start is announced (a loaded machine)
+    await waitFor(
+      "the tool's process",
+      () => descendants(step.pid ?? -1).filter(isAlive).length >= 2,
+      {
+        timeoutMs: 10_000,
+        intervalMs: 10,
+      },
+    );
     await handle.pause();
     await rec.waitFor((m) => m.type === "paused");
     const pids = new Map(
