@@ -1,4 +1,5 @@
-import { existsSync, mkdirSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { ExecutorConfig } from "../protocol.ts";
 
@@ -50,6 +51,35 @@ export function prepareRunDirs(dirs: OpencodeDirs, runId: string): { data: strin
   mkdirSync(out.data, { recursive: true });
   mkdirSync(out.state, { recursive: true });
   return out;
+}
+
+/**
+ * The executor's opencode home, made on first use: `config.opencodeHome`, or a temp directory
+ * that `dispose()` removes again.
+ */
+export function lazyOpencodeHome(config: ExecutorConfig): {
+  dirs(): OpencodeDirs;
+  dispose(): void;
+} {
+  let dirs: OpencodeDirs | null = null;
+  let tempRoot: string | null = null;
+  return {
+    dirs() {
+      if (dirs) return dirs;
+      let root = config.opencodeHome;
+      if (!root) {
+        tempRoot = mkdtempSync(join(tmpdir(), "glm-workers-opencode-"));
+        root = tempRoot;
+      }
+      dirs = prepareOpencodeHome(root);
+      return dirs;
+    },
+    dispose() {
+      if (tempRoot) rmSync(tempRoot, { recursive: true, force: true });
+      tempRoot = null;
+      dirs = null;
+    },
+  };
 }
 
 export function prepareOpencodeHome(root: string): OpencodeDirs {

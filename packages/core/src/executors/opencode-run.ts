@@ -1,16 +1,8 @@
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { coerceError } from "../errors.ts";
 import type { ExecutorConfig } from "../protocol.ts";
 import { type ChildExit, runChild } from "./child.ts";
 import { resolveOpencodeBin } from "./opencode-bin.ts";
-import {
-  buildOpencodeEnv,
-  DEFAULT_OPENCODE_MODEL,
-  type OpencodeDirs,
-  prepareOpencodeHome,
-} from "./opencode-env.ts";
+import { buildOpencodeEnv, DEFAULT_OPENCODE_MODEL, lazyOpencodeHome } from "./opencode-env.ts";
 import { createOpencodeParser, type OpencodeStreamParser } from "./opencode-events.ts";
 import type {
   ExecuteRequest,
@@ -20,6 +12,7 @@ import type {
   ExecutorEvent,
   ReviewRequest,
 } from "./types.ts";
+import { failedHandle } from "./types.ts";
 
 /**
  * The earlier way to drive the real agent: one `opencode run --format json` process per prompt
@@ -82,54 +75,23 @@ export function createOpencodeRunExecutor(
   const model = config.model ?? DEFAULT_OPENCODE_MODEL;
   const inherited = options.inheritedEnv ?? process.env;
   const handles = new Set<ExecutionHandle>();
-  let tempRoot: string | null = null;
-  let dirs: OpencodeDirs | null = null;
   let closed = false;
   let closing: Promise<void> | null = null;
 
-  const ensureHome = (): OpencodeDirs => {
-    if (dirs) return dirs;
-    let root = config.opencodeHome;
-    if (!root) {
-      tempRoot = mkdtempSync(join(tmpdir(), "glm-workers-opencode-"));
-      root = tempRoot;
-    }
-    dirs = prepareOpencodeHome(root);
-    return dirs;
-  };
-
-  const failed = (message: string): ExecutionHandle => {
-    const result: ExecuteResult = {
-      ok: false,
-      exitCode: null,
-      signal: null,
-      timedOut: false,
-      aborted: false,
-      output: "",
-      error: message,
-    };
-    const noop = async () => {};
-    return {
-      pid: undefined,
-      result: Promise.resolve(result),
-      pause: noop,
-      resume: noop,
-      abort: noop,
-    };
-  };
+  const home = lazyOpencodeHome(config);
 
   const start = (
     req: { cwd: string; prompt: string; timeoutMs: number; onEvent: (e: ExecutorEvent) => void },
     title: string,
   ): ExecutionHandle => {
-    if (closed) return failed("the opencode executor is closed");
+    if (closed) return failedHandle("the opencode executor is closed");
     let bin: string;
     let env: NodeJS.ProcessEnv;
     try {
       bin = resolveOpencodeBin(config.opencodeBin);
-      env = buildOpencodeEnv(config, ensureHome(), inherited);
+      env = buildOpencodeEnv(config, home.dirs(), inherited);
     } catch (err) {
-      return failed(coerceError(err).message);
+      return failedHandle(coerceError(err).message);
     }
     const emit = (e: ExecutorEvent) => {
       try {
@@ -181,8 +143,7 @@ export function createOpencodeRunExecutor(
       closed = true;
       closing ??= (async () => {
         await Promise.all([...handles].map((h) => h.abort("executor closed")));
-        if (tempRoot) rmSync(tempRoot, { recursive: true, force: true });
-        tempRoot = null;
+        home.dispose();
       })();
       return closing;
     },

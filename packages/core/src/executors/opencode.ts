@@ -1,6 +1,3 @@
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { z } from "zod";
 import { coerceError } from "../errors.ts";
 import { killTree, resumeTree, suspendTree, waitStopped } from "../process-tree.ts";
@@ -10,8 +7,7 @@ import { resolveOpencodeBin } from "./opencode-bin.ts";
 import {
   buildOpencodeEnv,
   DEFAULT_OPENCODE_MODEL,
-  type OpencodeDirs,
-  prepareOpencodeHome,
+  lazyOpencodeHome,
   prepareRunDirs,
   REVIEWER_AGENT,
   splitModel,
@@ -26,6 +22,7 @@ import type {
   ExecutorEvent,
   ReviewRequest,
 } from "./types.ts";
+import { failedHandle } from "./types.ts";
 
 /**
  * The real agent: one `opencode serve` per run (started on the first prompt, in the run's
@@ -75,8 +72,6 @@ export function createOpencodeExecutor(
   const model = splitModel(config.model ?? DEFAULT_OPENCODE_MODEL);
   const inherited = options.inheritedEnv ?? process.env;
   const handles = new Set<ExecutionHandle>();
-  let tempRoot: string | null = null;
-  let dirs: OpencodeDirs | null = null;
   let server: Promise<OpencodeServer> | null = null;
   let conversation: string | null = null;
   let turns = 0;
@@ -89,21 +84,12 @@ export function createOpencodeExecutor(
   /** The run's server once it listens (until it is gone). */
   let live: OpencodeServer | null = null;
 
-  const ensureHome = (): OpencodeDirs => {
-    if (dirs) return dirs;
-    let root = config.opencodeHome;
-    if (!root) {
-      tempRoot = mkdtempSync(join(tmpdir(), "glm-workers-opencode-"));
-      root = tempRoot;
-    }
-    dirs = prepareOpencodeHome(root);
-    return dirs;
-  };
+  const home = lazyOpencodeHome(config);
 
   const startServer = (cwd: string, emit: (e: ExecutorEvent) => void): Promise<OpencodeServer> => {
-    const home = ensureHome();
-    const runDirs = prepareRunDirs(home, config.runId ?? cwd);
-    const env = buildOpencodeEnv(config, home, inherited, runDirs);
+    const dirs = home.dirs();
+    const runDirs = prepareRunDirs(dirs, config.runId ?? cwd);
+    const env = buildOpencodeEnv(config, dirs, inherited, runDirs);
     const bin = resolveOpencodeBin(config.opencodeBin);
     const started = Date.now();
     emit({
@@ -160,19 +146,11 @@ export function createOpencodeExecutor(
     return starting;
   };
 
-  const failed = (message: string): ExecutionHandle => ({
-    pid: undefined,
-    result: Promise.resolve(result({ ok: false, error: message })),
-    pause: async () => {},
-    resume: async () => {},
-    abort: async () => {},
-  });
-
   const run = (
     req: ExecuteRequest | ReviewRequest,
     kind: "execute" | "review",
   ): ExecutionHandle => {
-    if (closed) return failed("the opencode executor is closed");
+    if (closed) return failedHandle("the opencode executor is closed");
     /** What a reviewer tried to change (its tools are refused; trying still fails the review). */
     const attempts: string[] = [];
     const emit = (e: ExecutorEvent) => {
@@ -385,8 +363,7 @@ export function createOpencodeExecutor(
         await Promise.all([...handles].map((h) => h.abort("executor closed")));
         const s = await server?.catch(() => null);
         await s?.close();
-        if (tempRoot) rmSync(tempRoot, { recursive: true, force: true });
-        tempRoot = null;
+        home.dispose();
       })();
       return closing;
     },

@@ -71,3 +71,23 @@ export interface Executor {
 }
 
 export type ExecutorFactory = (config: ExecutorConfig) => Executor;
+
+/** A handle of a step that never started: it has already ended with `message`. */
+export function failedHandle(message: string): ExecutionHandle {
+  const noop = async () => {};
+  return {
+    pid: undefined,
+    result: Promise.resolve({
+      ok: false,
+      exitCode: null,
+      signal: null,
+      timedOut: false,
+      aborted: false,
+      output: "",
+      error: message,
+    }),
+    pause: noop,
+    resume: noop,
+    abort: noop,
+  };
+}

@@ -91,6 +91,13 @@ const HOP = new Set([
   "authorization",
 ]);
 
+/** The headers worth passing on (no hop-by-hop ones, no authorization). */
+function endToEnd(headers: IncomingMessage["headers"]): Record<string, string | string[]> {
+  const out: Record<string, string | string[]> = {};
+  for (const [k, v] of Object.entries(headers)) if (!HOP.has(k) && v !== undefined) out[k] = v;
+  return out;
+}
+
 function readAll(stream: IncomingMessage, limit = MAX_BODY): Promise<Buffer> {
   return new Promise((resolve, reject) => {
     const parts: Buffer[] = [];
@@ -216,9 +223,7 @@ export async function startGlmGateway(opts: GatewayOptions): Promise<GlmGateway>
     } catch {
       // not JSON: forwarded as it is
     }
-    const headers: OutgoingHttpHeaders = {};
-    for (const [k, v] of Object.entries(req.headers))
-      if (!HOP.has(k) && v !== undefined) headers[k] = v;
+    const headers: OutgoingHttpHeaders = endToEnd(req.headers);
     const deadline = Date.now() + retryBudgetMs;
     let attempt = 0;
     let retried = false;
@@ -247,10 +252,7 @@ export async function startGlmGateway(opts: GatewayOptions): Promise<GlmGateway>
       if (status >= 200 && status < 300) {
         if (retried) opts.onRetry?.(runId, null);
         const reader = new UsageReader();
-        const out: Record<string, string | string[]> = {};
-        for (const [k, v] of Object.entries(up.headers))
-          if (!HOP.has(k) && v !== undefined) out[k] = v;
-        res.writeHead(status, out);
+        res.writeHead(status, endToEnd(up.headers));
         up.on("data", (d: Buffer) => {
           reader.push(d);
           // never wait for a slow (paused) agent: the answer is buffered, upstream goes on
@@ -322,9 +324,7 @@ export async function startGlmGateway(opts: GatewayOptions): Promise<GlmGateway>
     text: string,
   ) => {
     if (res.headersSent) return;
-    const out: Record<string, string | string[]> = {};
-    for (const [k, v] of Object.entries(headers)) if (!HOP.has(k) && v !== undefined) out[k] = v;
-    res.writeHead(status, out);
+    res.writeHead(status, endToEnd(headers));
     res.end(text);
   };
 

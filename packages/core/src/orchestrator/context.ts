@@ -136,6 +136,11 @@ export class OrchestratorContext {
   }
 }
 
+/** What a run or queued item shows while the gateway holds every request (quota). */
+export function quotaWaitText(hold: { until: number }): string {
+  return `waiting for quota until ${new Date(hold.until).toTimeString().slice(0, 5)}`;
+}
+
 /** The store's typed errors in the orchestrator's terms (the API maps both the same way). */
 export function asOrchestratorError(err: unknown): unknown {
   if (!(err instanceof DbError)) return err;

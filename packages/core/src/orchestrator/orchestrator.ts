@@ -5,6 +5,7 @@ import {
   MAX_WORKERS_LIMIT,
   OrchestratorContext,
   type OrchestratorOptions,
+  quotaWaitText,
   storeCall,
 } from "./context.ts";
 import { RunLifecycle } from "./lifecycle.ts";
@@ -374,9 +375,7 @@ export class Orchestrator {
   async setGatewayHold(hold: { until: number; reason: string } | null): Promise<void> {
     const ctx = this.#ctx;
     ctx.gatewayHold = hold;
-    const text = hold
-      ? `waiting for quota until ${new Date(hold.until).toTimeString().slice(0, 5)}`
-      : null;
+    const text = hold ? quotaWaitText(hold) : null;
     for (const id of ctx.active.keys()) this.#runs.setStepDetail(id, text);
     await this.pump();
   }

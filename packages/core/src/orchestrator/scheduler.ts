@@ -1,7 +1,7 @@
 import { joinWaitReason } from "@glm-workers/db/store";
 import { coerceError } from "../errors.ts";
 import { type AdmissionOptions, decide } from "./admission.ts";
-import { type OrchestratorContext, storeCall } from "./context.ts";
+import { type OrchestratorContext, quotaWaitText, storeCall } from "./context.ts";
 import type { RunLifecycle } from "./lifecycle.ts";
 import type { QueueItemView } from "./types.ts";
 
@@ -71,8 +71,7 @@ export class Scheduler {
         continue;
       }
       if (ctx.gatewayHold) {
-        const until = new Date(ctx.gatewayHold.until).toTimeString().slice(0, 5);
-        reasons.set(item.id, joinWaitReason("quota", `waiting for quota until ${until}`));
+        reasons.set(item.id, joinWaitReason("quota", quotaWaitText(ctx.gatewayHold)));
         continue;
       }
       const decision = decide(
