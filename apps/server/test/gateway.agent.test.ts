@@ -1,5 +1,4 @@
-import { execFileSync } from "node:child_process";
-import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { descendants } from "@glm-workers/core";
 import {
@@ -11,6 +10,7 @@ import {
   waitFor,
 } from "@glm-workers/core/testkit";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
+import { cmdline, gitProject } from "./agent-helpers.ts";
 import { api, type ServerProcess, startServerProcess } from "./process-helpers.ts";
 
 /**
@@ -40,22 +40,10 @@ type Worker = {
   usage: Usage;
 };
 
-function gitProject(name: string): string {
-  const project = join(dir, name);
-  mkdirSync(project, { recursive: true });
-  const git = (...args: string[]) =>
-    execFileSync("git", ["-c", "user.name=t", "-c", "user.email=t@t", ...args], { cwd: project });
-  git("init", "-q", "-b", "main");
-  writeFileSync(join(project, "README.md"), `# ${name}\n`);
-  git("add", "-A");
-  git("commit", "-q", "-m", "init");
-  return project;
-}
-
 async function spec(name: string, chunks = 1): Promise<string> {
   const project = await api<{ id: string }>(server.url, "POST", "/api/projects", {
     name,
-    directory: gitProject(name),
+    directory: gitProject(dir, name),
   });
   const created = await api<{ spec?: { id: string }; id?: string }>(
     server.url,
@@ -103,14 +91,6 @@ async function finished(specId: string, timeoutMs = 150_000): Promise<Worker> {
     },
     { timeoutMs, intervalMs: 200 },
   );
-}
-
-function cmdline(pid: number): string {
-  try {
-    return readFileSync(`/proc/${pid}/cmdline`, "utf8").replaceAll("\0", " ");
-  } catch {
-    return "";
-  }
 }
 
 function environ(pid: number): string {

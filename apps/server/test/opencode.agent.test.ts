@@ -1,5 +1,5 @@
 import { execFileSync } from "node:child_process";
-import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { descendants } from "@glm-workers/core";
 import {
@@ -12,6 +12,7 @@ import {
   waitFor,
 } from "@glm-workers/core/testkit";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
+import { cmdline, gitProject } from "./agent-helpers.ts";
 import { api, type ServerProcess, startServerProcess } from "./process-helpers.ts";
 
 /**
@@ -79,20 +80,10 @@ function git(cwd: string, args: string[]): string {
   return execFileSync("git", args, { cwd, encoding: "utf8" });
 }
 
-function gitProject(name: string): string {
-  const project = join(dir, name);
-  mkdirSync(project, { recursive: true });
-  git(project, ["init", "-q", "-b", "main"]);
-  writeFileSync(join(project, "README.md"), `# ${name}\n`);
-  git(project, ["add", "-A"]);
-  git(project, ["-c", "user.name=t", "-c", "user.email=t@t", "commit", "-q", "-m", "init"]);
-  return project;
-}
-
 async function spec(name: string, chunks: string[], model?: string) {
   const project = await api<{ id: string }>(server.url, "POST", "/api/projects", {
     name,
-    directory: gitProject(name),
+    directory: gitProject(dir, name),
   });
   expect(project.status).toBe(201);
   const created = await api<{ spec?: { id: string }; id?: string }>(
@@ -127,14 +118,6 @@ function parentOf(pid: number): number {
     return Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]);
   } catch {
     return -1;
-  }
-}
-
-function cmdline(pid: number): string {
-  try {
-    return readFileSync(`/proc/${pid}/cmdline`, "utf8").replaceAll("\0", " ");
-  } catch {
-    return "";
   }
 }
 
