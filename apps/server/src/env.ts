@@ -148,6 +148,8 @@ function envObject(cwd: string) {
     CHUNK_TIMEOUT_MS: integer("CHUNK_TIMEOUT_MS", 1000, 24 * 3_600_000).default(900_000),
     /** Worker events older than this many days are deleted (the newest 100k always stay). */
     EVENT_RETENTION_DAYS: integer("EVENT_RETENTION_DAYS", 1, 3650).default(7),
+    /** Worktrees of runs that were never merged or discarded are removed this many days after the run ended (branches stay). */
+    WORKTREE_RETENTION_DAYS: integer("WORKTREE_RETENTION_DAYS", 1, 3650).default(14),
     /** Model requests in flight upstream at once, across every run (a coding plan allows 1–2). */
     GLM_CONCURRENCY: integer("GLM_CONCURRENCY", 1, 64).default(2),
     /** How long every request is held after a quota answer that names no reset time. */

@@ -17,7 +17,8 @@ export interface ApiIssue {
 }
 
 export interface ApiErrorBody {
-  error: { code: string; message: string; issues: ApiIssue[] };
+  /** `files`: the paths the error is about (conflicting files…), when it names any. */
+  error: { code: string; message: string; issues: ApiIssue[]; files?: string[] };
 }
 
 /** An HTTP error with a code and optional issues; thrown by routes and middleware. */
@@ -43,6 +44,7 @@ export interface DescribedError {
   code: string;
   message: string;
   issues?: ApiIssue[];
+  files?: string[];
   /** True when the error is a server fault worth logging with its stack. */
   internal: boolean;
 }
@@ -138,8 +140,9 @@ export function describeError(err: unknown): DescribedError {
             : 503;
     return {
       status,
-      code: STATUS_CODES[status] ?? "ERROR",
+      code: err.reason ?? STATUS_CODES[status] ?? "ERROR",
       message: err.message,
+      ...(err.files ? { files: err.files } : {}),
       internal: false,
     };
   }
@@ -157,6 +160,7 @@ export function errorBody(described: DescribedError): ApiErrorBody {
       code: described.code,
       message: described.message,
       issues: described.issues ?? [],
+      ...(described.files ? { files: described.files } : {}),
     },
   };
 }

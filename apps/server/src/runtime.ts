@@ -97,6 +97,7 @@ export async function startRuntime(env: Env, database: Database, logger: Logger)
     maxWorkers: env.MAX_WORKERS,
     chunkTimeoutMs: env.CHUNK_TIMEOUT_MS,
     retentionMs: env.EVENT_RETENTION_DAYS * 24 * 3600_000,
+    worktreeRetentionMs: env.WORKTREE_RETENTION_DAYS * 24 * 3600_000,
     log: (level, msg) => logger[level](msg),
   });
   late = orchestrator;

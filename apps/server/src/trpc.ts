@@ -1,3 +1,4 @@
+import { OrchestratorError } from "@glm-workers/core/errors";
 import type { GatewayState } from "@glm-workers/core/gateway";
 import type { Orchestrator } from "@glm-workers/core/orchestrator";
 import type { Database } from "@glm-workers/db/client";
@@ -88,6 +89,10 @@ const t = initTRPC.context<AppContext>().create({
         zodError: zodError ? z.flattenError(zodError) : null,
         /** Every input problem with a dotted path, else null. */
         issues,
+        /** A more specific code (`MERGE_CONFLICT`, `DIRTY_WORKTREE`, …), else null. */
+        reason: cause instanceof OrchestratorError ? (cause.reason ?? null) : null,
+        /** The paths the error is about (conflicting files…), else null. */
+        files: cause instanceof OrchestratorError ? (cause.files ?? null) : null,
       },
     };
   },

@@ -13,6 +13,7 @@ import {
 } from "./protocol.ts";
 import { RunAbortedError, type RunControl } from "./run-control.ts";
 import { RunState, type Send } from "./run-state.ts";
+import { runWorktreeSetup, WorktreeSetupError } from "./worktree-setup.ts";
 
 export interface RunSpecDeps {
   control: RunControl;
@@ -34,6 +35,10 @@ export interface RunSpecDeps {
  * A run only ever sees its own failures (a retry starts with every chunk that is not completed
  * back to `pending`, see RunState), so no chunk is reached with a failed or cancelled
  * dependency; a dependency's failure cancels its dependents like every other later chunk.
+ *
+ * Before the first chunk, the repository's `glm-workers.json` setup command runs in a worktree
+ * made for the run (see worktree-setup.ts); when it fails, the run fails with its error and every
+ * chunk that is not completed is `cancelled` without being started.
  *
  * Every change is sent as a typed message; the returned result is also sent as `done`.
  */
@@ -69,10 +74,16 @@ export async function runSpec(
       workdir: workspace.workdir,
       branch: workspace.branch,
       isGit: workspace.isGit,
+      baseBranch: workspace.baseBranch,
+      baseCommit: workspace.baseCommit,
     });
     for (const line of workspace.notes) {
       send({ type: "log", chunkId: null, level: "warn", line, at: Date.now() });
     }
+    // The repository's `glm-workers.json` setup command, once per worktree made for a run.
+    // A failure there fails the run before any chunk (they are cancelled below).
+    await runWorktreeSetup({ workspace, control, send, timeoutMs: run.options.chunkTimeoutMs });
+    await control.checkpoint();
     executor = (deps.createExecutor ?? defaultCreateExecutor)({
       ...run.executor,
       runId: run.workerId,
@@ -108,6 +119,10 @@ export async function runSpec(
     } else {
       outcome = "failed";
       firstError = coerceError(err).message;
+      // no chunk runs after a failed setup: like after a failed chunk, the rest is cancelled
+      if (err instanceof WorktreeSetupError) {
+        state.cancelFrom(0, "the run stopped: the worktree's setup step failed");
+      }
     }
   } finally {
     await executor?.close().catch(() => {});
@@ -137,5 +152,7 @@ function openWorkspace(run: RunSnapshot): Promise<Workspace> {
     useWorktree: run.options.useWorktree,
     branch: run.options.branch ?? run.spec.branch,
     worktreeRoot: run.options.worktreeRoot ?? null,
+    baseBranch: run.options.baseBranch,
+    baseCommit: run.options.baseCommit,
   });
 }

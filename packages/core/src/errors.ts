@@ -1,12 +1,30 @@
 /** Errors the API maps to HTTP status codes / tRPC codes. */
 export type OrchestratorErrorCode = "NOT_FOUND" | "CONFLICT" | "BAD_REQUEST" | "UNAVAILABLE";
 
+export interface OrchestratorErrorDetails {
+  /**
+   * A stable, more specific code than `code` (`MERGE_CONFLICT`, `DIRTY_WORKTREE`, …): the REST
+   * body's `error.code` and tRPC's `error.data.reason`.
+   */
+  reason?: string;
+  /** The paths the error is about (conflicting files, uncommitted changes). */
+  files?: string[];
+}
+
 export class OrchestratorError extends Error {
   readonly code: OrchestratorErrorCode;
-  constructor(code: OrchestratorErrorCode, message: string) {
+  readonly reason: string | undefined;
+  readonly files: string[] | undefined;
+  constructor(
+    code: OrchestratorErrorCode,
+    message: string,
+    details: OrchestratorErrorDetails = {},
+  ) {
     super(message);
     this.name = "OrchestratorError";
     this.code = code;
+    this.reason = details.reason;
+    this.files = details.files;
   }
 }
 

@@ -19,7 +19,7 @@ export class GitError extends Error {
   }
 }
 
-const IDENTITY = ["-c", "user.name=glm-workers", "-c", "user.email=glm-workers@localhost"];
+export const IDENTITY = ["-c", "user.name=glm-workers", "-c", "user.email=glm-workers@localhost"];
 
 /**
  * What git gets of the server's environment: what it needs to find itself, its config and its
@@ -71,6 +71,33 @@ export function git(
   });
 }
 
+export interface GitExit {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs `git <args>` in `cwd` and resolves with its exit code and output (never rejects on exit). */
+export function gitExit(
+  cwd: string,
+  args: readonly string[],
+  opts: { env?: Record<string, string> } = {},
+): Promise<GitExit> {
+  return new Promise((resolvePromise, reject) => {
+    execFile(
+      "git",
+      [...args],
+      { cwd, maxBuffer: 64 * 1024 * 1024, env: gitEnv(opts.env) },
+      (err, stdout, stderr) => {
+        const code = err ? (err as { code?: unknown }).code : 0;
+        if (err && typeof code !== "number") reject(coerceError(err));
+        else
+          resolvePromise({ code: code as number, stdout: String(stdout), stderr: String(stderr) });
+      },
+    );
+  });
+}
+
 /** The top-level directory of the repository containing `dir`, or null when not in a repo. */
 export async function gitTopLevel(dir: string): Promise<string | null> {
   try {
@@ -93,7 +120,7 @@ async function hasCommit(dir: string): Promise<boolean> {
   }
 }
 
-async function branchExists(dir: string, branch: string): Promise<boolean> {
+export async function branchExists(dir: string, branch: string): Promise<boolean> {
   try {
     await git(dir, ["show-ref", "--verify", "--quiet", `refs/heads/${branch}`]);
     return true;
@@ -157,6 +184,12 @@ export interface Workspace {
   inPlace: boolean;
   /** Top-level directory of the worktree (git only). */
   repoRoot: string | null;
+  /** True when the worktree was made for this run just now (its setup step has not run). */
+  created: boolean;
+  /** The branch checked out in the project when the run's branch was made (null: detached, no git). */
+  baseBranch: string | null;
+  /** The commit the run's branch started from (null: no git, or no commit yet). */
+  baseCommit: string | null;
   /** Notes for the run log (fallbacks taken). */
   notes: string[];
 }
@@ -171,6 +204,9 @@ export interface PrepareWorkspaceOptions {
   branch?: string | null;
   /** Where new worktrees go; default `<git-common-dir>/glm-workers/worktrees`. */
   worktreeRoot?: string | null;
+  /** The base recorded by an earlier run on `branch` (kept when the branch is reused). */
+  baseBranch?: string | null;
+  baseCommit?: string | null;
 }
 
 /**
@@ -191,18 +227,27 @@ export async function prepareWorkspace(opts: PrepareWorkspaceOptions): Promise<W
       isGit: false,
       inPlace: true,
       repoRoot: null,
+      created: false,
+      baseBranch: null,
+      baseCommit: null,
       notes,
     };
   }
   const sub = relative(top, projectDir);
-  const inPlace = async (): Promise<Workspace> => ({
-    workdir: projectDir,
-    branch: await currentBranch(top),
-    isGit: true,
-    inPlace: true,
-    repoRoot: top,
-    notes,
-  });
+  const inPlace = async (): Promise<Workspace> => {
+    const branch = await currentBranch(top);
+    return {
+      workdir: projectDir,
+      branch,
+      isGit: true,
+      inPlace: true,
+      repoRoot: top,
+      created: false,
+      baseBranch: branch,
+      baseCommit: (await revParse(top, "HEAD")) ?? null,
+      notes,
+    };
+  };
   if (!opts.useWorktree) return inPlace();
   if (!(await hasCommit(top))) {
     notes.push("the repository has no commit yet: working in place on the current branch");
@@ -210,6 +255,19 @@ export async function prepareWorkspace(opts: PrepareWorkspaceOptions): Promise<W
   }
 
   const branch = opts.branch ?? branchName(opts.specTitle, opts.runId);
+  const projectBranch = await currentBranch(top);
+  const reused = await branchExists(top, branch);
+  // A reused branch keeps the base its first run recorded; without one (an older run), the
+  // fork point with the project's branch stands in.
+  const base = reused
+    ? {
+        baseBranch: opts.baseBranch ?? projectBranch,
+        baseCommit:
+          opts.baseCommit ??
+          (projectBranch ? await mergeBase(top, projectBranch, branch) : null) ??
+          null,
+      }
+    : { baseBranch: projectBranch, baseCommit: await revParse(top, "HEAD") };
   const worktrees = await listWorktrees(top);
   for (const [path, b] of worktrees) {
     if (b === branch && existsSync(path)) {
@@ -219,6 +277,8 @@ export async function prepareWorkspace(opts: PrepareWorkspaceOptions): Promise<W
         isGit: true,
         inPlace: false,
         repoRoot: path,
+        created: false,
+        ...base,
         notes,
       };
     }
@@ -230,11 +290,37 @@ export async function prepareWorkspace(opts: PrepareWorkspaceOptions): Promise<W
   mkdirSync(root, { recursive: true });
   let path = join(root, branch.replace(/[^a-zA-Z0-9._-]+/g, "-"));
   for (let n = 2; existsSync(path); n++) path = `${path.replace(/-\d+$/, "")}-${n}`;
-  const args = (await branchExists(top, branch))
+  const args = reused
     ? ["worktree", "add", path, branch]
-    : ["worktree", "add", "-b", branch, path, "HEAD"];
+    : ["worktree", "add", "-b", branch, path, base.baseCommit ?? "HEAD"];
   await git(top, args);
-  return { workdir: join(path, sub), branch, isGit: true, inPlace: false, repoRoot: path, notes };
+  return {
+    workdir: join(path, sub),
+    branch,
+    isGit: true,
+    inPlace: false,
+    repoRoot: path,
+    created: true,
+    ...base,
+    notes,
+  };
+}
+
+/** The commit `rev` names in `dir`, or null when it names none. */
+export async function revParse(dir: string, rev: string): Promise<string | null> {
+  try {
+    return (await git(dir, ["rev-parse", "--verify", "--quiet", `${rev}^{commit}`])).trim() || null;
+  } catch {
+    return null;
+  }
+}
+
+async function mergeBase(dir: string, a: string, b: string): Promise<string | null> {
+  try {
+    return (await git(dir, ["merge-base", a, b])).trim() || null;
+  } catch {
+    return null;
+  }
 }
 
 /**

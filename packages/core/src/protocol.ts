@@ -87,6 +87,9 @@ export const runSnapshotSchema = z.object({
     /** Existing worktree/branch to reuse when resuming after a restart. */
     workdir: z.string().nullable().default(null),
     branch: z.string().nullable().default(null),
+    /** The base an earlier run on `branch` recorded (a retry keeps diffing against it). */
+    baseBranch: z.string().nullable().default(null),
+    baseCommit: z.string().nullable().default(null),
     /**
      * Directory under which per-run git worktrees are created. Absent/null: inside the
      * repository's git directory (`<git-common-dir>/glm-workers/worktrees`), invisible to
@@ -129,6 +132,8 @@ export const threadToMainSchema = z.discriminatedUnion("type", [
     workdir: z.string(),
     branch: z.string().nullable(),
     isGit: z.boolean(),
+    baseBranch: z.string().nullable().default(null),
+    baseCommit: z.string().nullable().default(null),
   }),
   z.object({ type: z.literal("paused"), at: z.number() }),
   z.object({ type: z.literal("resumed"), at: z.number() }),

@@ -99,6 +99,8 @@ describe("runSpec in a worker thread", () => {
       workdir: dir,
       branch: null,
       isGit: false,
+      baseBranch: null,
+      baseCommit: null,
     });
     expect(readFileSync(join(dir, "glm-sim", "chunk-x.md"), "utf8")).toContain("# Chunk x");
     expect(existsSync(join(dir, "glm-sim", "chunk-y.md"))).toBe(true);

@@ -68,6 +68,14 @@ export type WaitReason = (typeof WAIT_REASONS)[number];
 export const START_REASONS = ["started", "recovered", "resumed"] as const;
 export type StartReason = (typeof START_REASONS)[number];
 
+/** How a finished run's branch can be merged into the branch it started from. */
+export const MERGE_STRATEGIES = ["squash", "merge", "rebase"] as const;
+export type MergeStrategy = (typeof MERGE_STRATEGIES)[number];
+
+/** What became of a finished run's work: merged one of three ways, or thrown away. */
+export const LANDING_KINDS = ["squashed", "merged", "rebased", "discarded"] as const;
+export type LandingKind = (typeof LANDING_KINDS)[number];
+
 /** Settings the orchestrator keeps across restarts. */
 export const SETTING_KEYS = ["maxWorkers", "queuePaused"] as const;
 export type SettingKey = (typeof SETTING_KEYS)[number];
@@ -81,6 +89,7 @@ export const WORKER_STATE_EVENT_TYPES = [
   "worker_completed",
   "worker_failed",
   "worker_stopped",
+  "worker_landed",
 ] as const;
 /** Events about no single worker (their `workerId` is null). */
 export const GLOBAL_EVENT_TYPES = ["queue_updated", "settings_updated"] as const;

@@ -5,6 +5,7 @@ import {
   EXECUTOR_KINDS,
   GLOBAL_EVENT_TYPES,
   type GlobalEventType,
+  LANDING_KINDS,
   LOG_LEVELS,
   REVIEW_STATUSES,
   SETTING_KEYS,
@@ -96,6 +97,22 @@ export const usageSummarySchema = z.object({
 });
 export type UsageSummary = z.infer<typeof usageSummarySchema>;
 
+/** What became of a finished run's work; `commit` is the base branch's new commit (null: discarded). */
+export const landedSchema = z.object({
+  how: z.enum(LANDING_KINDS),
+  commit: z.string().nullable(),
+  at: z.number(),
+});
+export type Landed = z.infer<typeof landedSchema>;
+
+/** What a run's branch changes against the commit it started from. */
+export const changesSchema = z.object({
+  files: z.number().int().nonnegative(),
+  additions: z.number().int().nonnegative(),
+  deletions: z.number().int().nonnegative(),
+});
+export type Changes = z.infer<typeof changesSchema>;
+
 /** The public shape of a worker (one spec run), as the REST API, tRPC and the dashboard see it. */
 export const workerViewSchema = z.object({
   id: z.string(),
@@ -122,6 +139,14 @@ export const workerViewSchema = z.object({
   model: z.string().nullable().default(null),
   branch: z.string().nullable(),
   workdir: z.string().nullable(),
+  /** The branch checked out in the project when the run's branch was made (what a merge goes into). */
+  baseBranch: z.string().nullable().default(null),
+  /** The commit the run's branch started from. */
+  baseCommit: z.string().nullable().default(null),
+  /** Null until the run's work is merged or discarded. */
+  landed: landedSchema.nullable().default(null),
+  /** `+additions −deletions in files`, counted when the run ended; null: not counted (no git, running). */
+  changes: changesSchema.nullable().default(null),
   /** The run's model usage so far (events stored before the field existed read as none). */
   usage: usageSchema.default(emptyUsage),
 });
@@ -155,6 +180,7 @@ export const eventPayloadShapes = {
   worker_completed: worker,
   worker_failed: { ...worker, error: z.string().min(1) },
   worker_stopped: { ...worker, reason: z.string() },
+  worker_landed: { ...worker, how: z.enum(LANDING_KINDS) },
   queue_updated: {
     queue: z.array(queueItemViewSchema),
     paused: z.boolean(),
@@ -222,6 +248,7 @@ export const workerEventSchema = z.discriminatedUnion("type", [
   variant("worker_completed"),
   variant("worker_failed"),
   variant("worker_stopped"),
+  variant("worker_landed"),
   variant("queue_updated"),
   variant("log"),
   variant("tool"),

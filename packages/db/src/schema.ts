@@ -10,6 +10,7 @@ import {
 import {
   CHUNK_STATUSES,
   EXECUTOR_KINDS,
+  LANDING_KINDS,
   REVIEW_STATUSES,
   SPEC_STATUSES,
   WORKER_EVENT_TYPES,
@@ -109,6 +110,19 @@ export const workers = sqliteTable(
     progressFailed: integer("progress_failed").notNull().default(0),
     workdir: text("workdir"),
     branch: text("branch"),
+    /** The branch checked out in the project directory when the run's branch was made. */
+    baseBranch: text("base_branch"),
+    /** The commit the run's branch started from (what its diff is against). */
+    baseCommit: text("base_commit"),
+    /** How the run's work was landed (merged one of three ways, or discarded); null: not yet. */
+    landedHow: text("landed_how", { enum: LANDING_KINDS }),
+    /** The commit on the base branch that holds the work (null when discarded). */
+    landedCommit: text("landed_commit"),
+    landedAt: integer("landed_at"),
+    /** What the run's branch changes against its base, counted when the run ended. */
+    changesFiles: integer("changes_files"),
+    changesAdditions: integer("changes_additions"),
+    changesDeletions: integer("changes_deletions"),
     startedAt: integer("started_at"),
     finishedAt: integer("finished_at"),
     error: text("error"),

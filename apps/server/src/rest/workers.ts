@@ -1,10 +1,12 @@
 import {
   idSchema,
   logsInput,
+  mergeInput,
   type Orchestrator,
   queueAddInput,
   queuePatchInput,
   queueReorderInput,
+  retryInput,
   startWorkerInput,
   WORKER_EVENT_TYPES,
 } from "@glm-workers/core/orchestrator";
@@ -90,6 +92,29 @@ export function workersRoutes(orchestrator: Orchestrator, catalog: Catalog) {
   app.post("/workers/:id/stop", async (c) =>
     c.json(await orchestrator.stop(workerId(c.req.param("id")))),
   );
+  app.get("/workers/:id/diff", async (c) => {
+    const id = workerId(c.req.param("id"));
+    const { chunkId } = parseQuery(c, diffQuery);
+    return c.json(await orchestrator.diff(id, chunkId));
+  });
+  app.get("/workers/:id/conflicts", async (c) =>
+    c.json(await orchestrator.conflicts(workerId(c.req.param("id")))),
+  );
+  app.post("/workers/:id/merge", async (c) => {
+    const id = workerId(c.req.param("id"));
+    const body = await parseJsonBody(c, mergeInput.omit({ id: true }));
+    return c.json(await orchestrator.merge(id, body));
+  });
+  app.post("/workers/:id/discard", async (c) => {
+    const id = workerId(c.req.param("id"));
+    return c.json({ discarded: true, worker: await orchestrator.discard(id) });
+  });
+  app.post("/workers/:id/retry", async (c) => {
+    const id = workerId(c.req.param("id"));
+    const body = await parseJsonBody(c, retryInput.omit({ id: true }));
+    const result = await orchestrator.retry(id, body.priority ?? 0);
+    return c.json(result, result.status === "started" ? 201 : 202);
+  });
   app.get("/workers/:id/logs", async (c) => {
     const id = workerId(c.req.param("id"));
     const query = parseQuery(c, logsInput);
@@ -140,6 +165,8 @@ export function workersRoutes(orchestrator: Orchestrator, catalog: Catalog) {
 function workerId(raw: string): string {
   return idSchema.parse(raw);
 }
+
+const diffQuery = z.object({ chunkId: idSchema.optional() });
 
 const eventsQuery = z.object({
   workerId: z.string().min(1).optional(),

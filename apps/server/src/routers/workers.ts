@@ -1,6 +1,9 @@
 import {
+  diffInput,
   eventsInput,
   idSchema,
+  mergeInput,
+  retryInput,
   startWorkerInput,
   WORKER_EVENT_TYPES,
 } from "@glm-workers/core/orchestrator";
@@ -35,6 +38,29 @@ export const workersRouter = {
   stop: orchestratorProcedure
     .input(z.object({ id: idSchema }))
     .mutation(({ ctx, input }) => ctx.orchestrator.stop(input.id)),
+  /** The run's changes against the commit it started from (`chunkId`: that chunk's commit). */
+  diff: orchestratorProcedure
+    .input(diffInput)
+    .query(({ ctx, input }) => ctx.orchestrator.diff(input.id, input.chunkId)),
+  /** Paths the run changed that its base branch or other unlanded runs changed too. */
+  conflicts: orchestratorProcedure
+    .input(z.object({ id: idSchema }))
+    .query(({ ctx, input }) => ctx.orchestrator.conflicts(input.id)),
+  /** Merges a finished run into the branch it started from; a refusal changes nothing. */
+  merge: orchestratorProcedure
+    .input(mergeInput)
+    .mutation(({ ctx, input }) => ctx.orchestrator.merge(input.id, input)),
+  /** Throws a finished run's work away (worktree and branch). */
+  discard: orchestratorProcedure
+    .input(z.object({ id: idSchema }))
+    .mutation(async ({ ctx, input }) => ({
+      discarded: true as const,
+      worker: await ctx.orchestrator.discard(input.id),
+    })),
+  /** A new run of a failed or stopped run's spec from its first unfinished chunk. */
+  retry: orchestratorProcedure
+    .input(retryInput)
+    .mutation(({ ctx, input }) => ctx.orchestrator.retry(input.id, input.priority ?? 0)),
   pauseAll: orchestratorProcedure.mutation(({ ctx }) => ctx.orchestrator.pauseAll()),
   stopAll: orchestratorProcedure.mutation(({ ctx }) => ctx.orchestrator.stopAll()),
   logs: orchestratorProcedure

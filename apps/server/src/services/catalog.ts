@@ -1,4 +1,5 @@
 import { randomUUID } from "node:crypto";
+import { worktreeUsage } from "@glm-workers/core/orchestrator";
 import type {
   CreateChunkInput,
   CreateProjectInput,
@@ -22,8 +23,11 @@ export type ChunkDetail = Chunk & { usage: ChunkUsage };
  * and `specs.get` answer.
  */
 export type SpecDetail = Spec & { usage: Usage; chunks: ChunkDetail[] };
-/** A project with the model usage of every run of its specs (GET /api/projects/:id). */
-export type ProjectDetail = Project & { usage: Usage };
+/**
+ * A project with the model usage of every run of its specs and the run worktrees its
+ * repository holds (GET /api/projects/:id).
+ */
+export type ProjectDetail = Project & { usage: Usage; worktrees: { count: number; bytes: number } };
 
 const NO_CHUNK_USAGE: ChunkUsage = Object.freeze({ executing: null, reviewing: null });
 
@@ -60,7 +64,11 @@ export function createCatalog(repos: Repositories, options: CatalogOptions) {
     list: (): Promise<Project[]> => repos.projects.list(),
     async get(id: string): Promise<ProjectDetail> {
       const row = await project(id);
-      return { ...row, usage: await usage.project(id) };
+      const [used, worktrees] = await Promise.all([
+        usage.project(id),
+        worktreeUsage(row.directory).catch(() => ({ count: 0, bytes: 0 })),
+      ]);
+      return { ...row, usage: used, worktrees };
     },
     async create(input: CreateProjectInput): Promise<Project> {
       const directory = await checkProjectDirectory(input.directory, options.cwd);

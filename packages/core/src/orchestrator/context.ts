@@ -48,6 +48,8 @@ export interface OrchestratorOptions {
   /** Event retention: rows older than this are deleted (the newest `keepEvents` always stay). */
   retentionMs?: number;
   keepEvents?: number;
+  /** Worktrees of runs never landed are removed this long after the run ended (default 14 days). */
+  worktreeRetentionMs?: number;
   /** How often retention runs after the one at start-up (default hourly). */
   retentionIntervalMs?: number;
   /** How long pause/resume wait for the thread's acknowledgement. */
@@ -112,6 +114,7 @@ export class OrchestratorContext {
       leaseMs: 15_000,
       retentionMs: 7 * 24 * 3600_000,
       keepEvents: 100_000,
+      worktreeRetentionMs: 14 * 24 * 3600_000,
       retentionIntervalMs: 3600_000,
       ackTimeoutMs: 10_000,
       log: () => {},

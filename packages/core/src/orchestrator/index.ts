@@ -1,3 +1,5 @@
+export * from "../landing/types.ts";
+export { worktreeUsage } from "../landing/worktrees.ts";
 export * from "./admission.ts";
 export * from "./bus.ts";
 export * from "./inputs.ts";

@@ -1,3 +1,4 @@
+import { MERGE_STRATEGIES } from "@glm-workers/db/enums";
 import { z } from "zod";
 import { modelIdSchema } from "../schemas.ts";
 
@@ -43,3 +44,23 @@ export const logsInput = z.object({
   after: z.coerce.number().int().min(0).default(0),
   limit: z.coerce.number().int().min(1).max(5000).default(500),
 });
+
+/** `workers.diff`: the whole run against its base, or one chunk's commit. */
+export const diffInput = z.object({
+  id: idSchema,
+  chunkId: idSchema.optional(),
+});
+
+export const mergeInput = z
+  .object({
+    id: idSchema,
+    strategy: z.enum(MERGE_STRATEGIES).default("squash"),
+    /** The commit message (squash and merge); default: the spec's title and its chunks' titles. */
+    message: z.string().trim().min(1, "message is empty").max(20_000).optional(),
+    /** Keep the run's branch after the merge (its worktree is removed either way). */
+    keepBranch: z.boolean().default(false),
+  })
+  .strict();
+export type MergeInput = z.input<typeof mergeInput>;
+
+export const retryInput = z.object({ id: idSchema, priority: prioritySchema.optional() }).strict();

@@ -2,6 +2,7 @@ import type { RunInputs } from "@glm-workers/db/store";
 import { coerceError, OrchestratorError } from "../errors.ts";
 import type { ChunkSnapshot, RunResult, RunSnapshot } from "../protocol.ts";
 import type { Active, OrchestratorContext, RunHandleLike } from "./context.ts";
+import type { Landing } from "./landing.ts";
 import { RunSink } from "./run-sink.ts";
 import type { WorkerView } from "./types.ts";
 
@@ -14,6 +15,7 @@ type LaunchReason = "started" | "recovered" | "resumed";
 export class RunLifecycle {
   constructor(
     private readonly ctx: OrchestratorContext,
+    private readonly landing: Landing,
     private readonly onSlotFreed: () => void,
   ) {}
 
@@ -102,6 +104,8 @@ export class RunLifecycle {
         useWorktree: true,
         workdir: inputs.row.workdir,
         branch: inputs.row.branch,
+        baseBranch: inputs.row.baseBranch,
+        baseCommit: inputs.row.baseCommit,
         startPaused,
         ...(o.worktreeRoot ? { worktreeRoot: o.worktreeRoot } : {}),
       },
@@ -183,11 +187,14 @@ export class RunLifecycle {
           ? "completed"
           : "failed";
     const live = active.sink.view;
+    const directory = (await ctx.store.projectDirectories([live.projectId])).get(live.projectId);
+    const changes = directory ? await this.landing.changes(live, directory) : null;
     const { view, events } = await ctx.store.finishRun(workerId, {
       status,
       error: status === "failed" ? result.error || "the run failed" : null,
       progress: { ...result.progress, total: Math.max(result.progress.total, live.progress.total) },
       reason: result.error ?? "stopped",
+      changes,
     });
     if (view) Object.assign(live, view);
     else live.status = status;

@@ -2,6 +2,7 @@ import { hostname } from "node:os";
 import { coerceError } from "../errors.ts";
 import { isAlive } from "../process-tree.ts";
 import type { OrchestratorContext } from "./context.ts";
+import type { Landing } from "./landing.ts";
 import type { RunLifecycle } from "./lifecycle.ts";
 
 /**
@@ -14,16 +15,45 @@ export class Maintenance {
   constructor(
     private readonly ctx: OrchestratorContext,
     private readonly runs: RunLifecycle,
+    private readonly landing: Landing,
   ) {}
 
-  /** Starts the heartbeat and the retention timer (retention also runs once now). */
+  /**
+   * Starts the heartbeat and the retention timer; retention (events and old worktrees) also
+   * runs once now, after `git worktree prune` in every project repository.
+   */
   async start(): Promise<void> {
-    const { o } = this.ctx;
+    const { o, store } = this.ctx;
     const beat = Math.max(250, Math.floor(o.leaseMs / 3));
     this.#timers.push(setInterval(() => void this.heartbeat(), beat));
-    this.#timers.push(setInterval(() => void this.trimEvents(), o.retentionIntervalMs));
+    this.#timers.push(
+      setInterval(() => {
+        void this.trimEvents();
+        void this.removeStaleWorktrees();
+      }, o.retentionIntervalMs),
+    );
     for (const t of this.#timers) t.unref();
     await this.trimEvents();
+    try {
+      await this.landing.pruneWorktrees(await store.allProjectDirectories());
+    } catch (err) {
+      o.log("warn", `git worktree prune failed: ${coerceError(err).message}`);
+    }
+    await this.removeStaleWorktrees();
+  }
+
+  /** Removes the worktrees of unlanded runs that ended longer ago than the worktree retention. */
+  async removeStaleWorktrees(olderThanMs?: number): Promise<number> {
+    const { o } = this.ctx;
+    try {
+      const n = await this.landing.removeStaleWorktrees(olderThanMs ?? o.worktreeRetentionMs);
+      if (n > 0)
+        o.log("info", `worktree retention removed ${n} run worktrees (their branches stay)`);
+      return n;
+    } catch (err) {
+      o.log("warn", `worktree retention failed: ${coerceError(err).message}`);
+      return 0;
+    }
   }
 
   stop(): void {

@@ -1,5 +1,7 @@
+import type { MergeStrategy } from "@glm-workers/db/enums";
 import { type EventReadOptions, SETTING_MAX_WORKERS } from "@glm-workers/db/store";
 import { coerceError, OrchestratorError } from "../errors.ts";
+import type { ConflictsView, DiffView, MergeResult } from "../landing/types.ts";
 import type { EventBus } from "./bus.ts";
 import {
   MAX_WORKERS_LIMIT,
@@ -8,6 +10,7 @@ import {
   quotaWaitText,
   storeCall,
 } from "./context.ts";
+import { Landing } from "./landing.ts";
 import { RunLifecycle } from "./lifecycle.ts";
 import { Maintenance } from "./maintenance.ts";
 import { Scheduler } from "./scheduler.ts";
@@ -44,15 +47,17 @@ export class Orchestrator {
   readonly #runs: RunLifecycle;
   readonly #scheduler: Scheduler;
   readonly #maintenance: Maintenance;
+  readonly #landing: Landing;
   #closing: Promise<CloseFailure[]> | null = null;
   readonly #failures: CloseFailure[] = [];
   #started = false;
 
   constructor(options: OrchestratorOptions) {
     this.#ctx = new OrchestratorContext(options);
-    this.#runs = new RunLifecycle(this.#ctx, () => void this.pump());
+    this.#landing = new Landing(this.#ctx);
+    this.#runs = new RunLifecycle(this.#ctx, this.#landing, () => void this.pump());
     this.#scheduler = new Scheduler(this.#ctx, this.#runs);
-    this.#maintenance = new Maintenance(this.#ctx, this.#runs);
+    this.#maintenance = new Maintenance(this.#ctx, this.#runs, this.#landing);
   }
 
   get owner(): string {
@@ -349,6 +354,57 @@ export class Orchestrator {
     );
     await this.pump();
     return n;
+  }
+
+  // ---- landing the work ----------------------------------------------------------
+
+  /** The run's branch against the commit it started from, or one chunk's commit. */
+  diff(workerId: string, chunkId?: string): Promise<DiffView> {
+    return this.#landing.diff(workerId, chunkId);
+  }
+
+  /** Paths the run changed that the base branch or other unlanded runs of the project changed too. */
+  conflicts(workerId: string): Promise<ConflictsView> {
+    return this.#landing.conflicts(workerId);
+  }
+
+  /** Merges a finished run into its base branch (default squash); refusals change nothing. */
+  async merge(
+    workerId: string,
+    opts: { strategy?: MergeStrategy; message?: string | undefined; keepBranch?: boolean } = {},
+  ): Promise<MergeResult> {
+    this.#ctx.assertOpen();
+    const { result } = await this.#landing.merge(workerId, {
+      strategy: opts.strategy ?? "squash",
+      message: opts.message,
+      keepBranch: opts.keepBranch ?? false,
+    });
+    return result;
+  }
+
+  /** Throws a finished run's work away: its worktree and branch go. */
+  async discard(workerId: string): Promise<WorkerView> {
+    this.#ctx.assertOpen();
+    await this.#landing.discard(workerId);
+    return this.getWorker(workerId);
+  }
+
+  /**
+   * A new run of a failed or stopped run's spec, on its branch and worktree when they still
+   * exist, from the first chunk that is not completed.
+   */
+  async retry(workerId: string, priority = 0): Promise<StartResult> {
+    this.#ctx.assertOpen();
+    const { specId } = await this.#landing.retryable(workerId);
+    return this.start(specId, priority);
+  }
+
+  /**
+   * Removes the worktrees of unlanded runs that ended longer ago than `olderThanMs` (default:
+   * the worktree retention; also done at start-up and hourly). Their branches stay.
+   */
+  removeStaleWorktrees(olderThanMs?: number): Promise<number> {
+    return this.#maintenance.removeStaleWorktrees(olderThanMs);
   }
 
   // ---- the GLM gateway ------------------------------------------------------------

@@ -120,9 +120,13 @@ export class RunSink {
         case "workspace":
           batch.worker.workdir = msg.workdir;
           batch.worker.branch = msg.branch;
+          batch.worker.baseBranch = msg.baseBranch;
+          batch.worker.baseCommit = msg.baseCommit;
           batch.branch = msg.branch;
           view.workdir = msg.workdir;
           view.branch = msg.branch;
+          view.baseBranch = msg.baseBranch;
+          view.baseCommit = msg.baseCommit;
           break;
         case "paused":
           if (this.deps.stopping() || view.status !== "running") break;

@@ -1,6 +1,7 @@
 import { inArray } from "drizzle-orm";
-import type { FinishedWorkerStatus } from "../enums.ts";
+import type { FinishedWorkerStatus, LandingKind } from "../enums.ts";
 import {
+  type Changes,
   type EventPayload,
   type NewEvent,
   type Progress,
@@ -21,6 +22,13 @@ import { upsertSetting } from "../repositories/settings.ts";
 import type { DatabaseHandle } from "../repositories/shared.ts";
 import { projects, settings } from "../schema.ts";
 import type { WriteTx } from "../writer.ts";
+import {
+  clearWorkdirs,
+  latestWorkerOf,
+  markLanded,
+  staleWorktrees,
+  unlandedRuns,
+} from "./landing.ts";
 import {
   enqueue,
   queueHoldReason,
@@ -58,6 +66,7 @@ import {
   workerViews,
 } from "./views.ts";
 
+export type { StaleWorktree, UnlandedRun } from "./landing.ts";
 export { reorderPriorities } from "./queue-order.ts";
 export type { LaunchOptions, RunBatch, RunInputs, WorkerPatch } from "./runs.ts";
 export { progressColumns } from "./runs.ts";
@@ -144,6 +153,12 @@ export function createRunStore(options: RunStoreOptions) {
       return new Map(rows.map((p) => [p.id, p.directory]));
     },
 
+    /** Every project's directory. */
+    async allProjectDirectories(): Promise<string[]> {
+      const rows = await db.select({ directory: projects.directory }).from(projects);
+      return [...new Set(rows.map((p) => p.directory))];
+    },
+
     async settings(): Promise<StoredSettings> {
       const rows = await db
         .select()
@@ -222,6 +237,7 @@ export function createRunStore(options: RunStoreOptions) {
         error: string | null;
         progress: Progress;
         reason?: string;
+        changes?: Changes | null;
       },
     ) {
       const r = await commit(async (tx) => {
@@ -235,6 +251,22 @@ export function createRunStore(options: RunStoreOptions) {
       write((tx) => holdPaused(tx, workerId, lease, label)),
     renewLeases: (ids: readonly string[], owner: string, expiresAt: number) =>
       write((tx) => renewLeases(tx, ids, owner, expiresAt)),
+
+    // ---- landing -----------------------------------------------------------------
+    /** A run's work was merged (`commit`: the base branch's new head) or discarded. */
+    async markLanded(workerId: string, landed: { how: LandingKind; commit: string | null }) {
+      const r = await commit(async (tx) => {
+        const { view, events } = await markLanded(tx, workerId, landed, label);
+        return { result: view, events };
+      });
+      return { view: r.result, events: r.events };
+    },
+    unlandedRuns: (projectId: string) => unlandedRuns(db, projectId),
+    latestWorkerOf: (specId: string) => latestWorkerOf(db, specId),
+    staleWorktrees: (before: number) => staleWorktrees(db, before),
+    clearWorkdirs: (ids: readonly string[]) => write((tx) => clearWorkdirs(tx, ids)),
+    /** The row of a worker (what the landing operations need beyond its view). */
+    workerRow: (id: string) => runInputs(db, id, label).then((r) => r?.row ?? null),
 
     // ---- settings and retention -----------------------------------------------------
     /** Stores a setting and publishes the orchestrator's settings after the change. */

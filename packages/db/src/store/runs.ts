@@ -1,4 +1,4 @@
-import { and, asc, count, eq, inArray, isNull, lt, or } from "drizzle-orm";
+import { and, asc, count, desc, eq, inArray, isNotNull, isNull, lt, or } from "drizzle-orm";
 import {
   ACTIVE_WORKER_STATUSES,
   type ChunkEvent,
@@ -6,7 +6,7 @@ import {
   type SpecStatus,
   type StartReason,
 } from "../enums.ts";
-import type { ChunkPatch, NewEvent, Progress, WorkerView } from "../events.ts";
+import type { Changes, ChunkPatch, NewEvent, Progress, WorkerView } from "../events.ts";
 import { applyChunkPatch, insertChunkAfter, resetRunningChunks } from "../repositories/chunks.ts";
 import { definedOnly, newId, type Queryable } from "../repositories/shared.ts";
 import {
@@ -74,7 +74,7 @@ export async function claimRun(
   const [item] = await tx.select().from(workerQueue).where(eq(workerQueue.id, itemId)).limit(1);
   if (!item || (await activeWorkerOf(tx, item.specId))) return null;
   const [spec] = await tx
-    .select({ model: specs.model })
+    .select({ model: specs.model, branch: specs.branch })
     .from(specs)
     .where(eq(specs.id, item.specId))
     .limit(1);
@@ -89,6 +89,23 @@ export async function claimRun(
     .select({ n: count() })
     .from(chunks)
     .where(eq(chunks.specId, item.specId));
+  // A run on the branch of an earlier unlanded run of the spec (a retry) diffs and merges
+  // against the base that run started from.
+  const [earlier] = spec?.branch
+    ? await tx
+        .select({ baseBranch: workers.baseBranch, baseCommit: workers.baseCommit })
+        .from(workers)
+        .where(
+          and(
+            eq(workers.specId, item.specId),
+            eq(workers.branch, spec.branch),
+            isNull(workers.landedHow),
+            isNotNull(workers.baseCommit),
+          ),
+        )
+        .orderBy(desc(workers.createdAt))
+        .limit(1)
+    : [];
   const [row] = await tx
     .insert(workers)
     .values({
@@ -99,6 +116,8 @@ export async function claimRun(
       startedAt: now,
       progressTotal: total?.n ?? 0,
       model: item.model ?? spec?.model ?? defaultModel,
+      baseBranch: earlier?.baseBranch ?? null,
+      baseCommit: earlier?.baseCommit ?? null,
       ...worker,
       createdAt: now,
       updatedAt: now,
@@ -230,7 +249,14 @@ const SPEC_STATUS_AFTER: Record<FinishedWorkerStatus, SpecStatus> = {
 export async function finishRun(
   tx: WriteTx,
   workerId: string,
-  end: { status: FinishedWorkerStatus; error: string | null; progress: Progress; reason?: string },
+  end: {
+    status: FinishedWorkerStatus;
+    error: string | null;
+    progress: Progress;
+    reason?: string;
+    /** What the run's branch changes against its base, when it could be counted. */
+    changes?: Changes | null;
+  },
   label: ExecutorLabel,
 ): Promise<{ view: WorkerView | null; events: NewEvent[] }> {
   const now = Date.now();
@@ -247,6 +273,13 @@ export async function finishRun(
     leaseOwner: null,
     leaseExpiresAt: null,
     ...progressColumns(end.progress),
+    ...(end.changes
+      ? {
+          changesFiles: end.changes.files,
+          changesAdditions: end.changes.additions,
+          changesDeletions: end.changes.deletions,
+        }
+      : {}),
   });
   await tx
     .update(specs)

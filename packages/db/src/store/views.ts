@@ -59,6 +59,20 @@ function toWorkerView(row: WorkerJoinRow, label: ExecutorLabel): WorkerView {
     model: w.model,
     branch: w.branch,
     workdir: w.workdir,
+    baseBranch: w.baseBranch,
+    baseCommit: w.baseCommit,
+    landed:
+      w.landedHow && w.landedAt !== null
+        ? { how: w.landedHow, commit: w.landedCommit, at: w.landedAt }
+        : null,
+    changes:
+      w.changesFiles !== null
+        ? {
+            files: w.changesFiles,
+            additions: w.changesAdditions ?? 0,
+            deletions: w.changesDeletions ?? 0,
+          }
+        : null,
     usage: toUsage(row.usage),
   };
 }
