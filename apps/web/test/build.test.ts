@@ -27,8 +27,8 @@ describe("web build", () => {
 
   it("emits index.html that loads the hashed JS and CSS assets", async () => {
     const html = await readFile(join(outDir, "index.html"), "utf8");
-    const js = files.filter((f) => f.endsWith(".js"));
-    const css = files.filter((f) => f.endsWith(".css"));
+    const js = files.filter((f) => f.startsWith("index-") && f.endsWith(".js"));
+    const css = files.filter((f) => f.startsWith("index-") && f.endsWith(".css"));
     expect(js.length).toBeGreaterThan(0);
     expect(css.length).toBeGreaterThan(0);
     expect(html).toContain('<div id="root">');
@@ -37,7 +37,7 @@ describe("web build", () => {
   });
 
   it("bundles the dark theme with the emerald-400 accent", async () => {
-    const cssFile = files.find((f) => f.endsWith(".css"));
+    const cssFile = files.find((f) => f.startsWith("index-") && f.endsWith(".css"));
     expect(cssFile).toBeDefined();
     const css = await readFile(join(outDir, "assets", cssFile ?? ""), "utf8");
     expect(css).toMatch(/--color-accent:\s*var\(--color-emerald-400\)/);
@@ -49,8 +49,10 @@ describe("web build", () => {
   });
 
   it("keeps server code out of the bundle (the router import is type-only)", async () => {
-    const jsFile = files.find((f) => f.endsWith(".js"));
-    const js = await readFile(join(outDir, "assets", jsFile ?? ""), "utf8");
+    const jsFiles = files.filter((f) => f.endsWith(".js"));
+    const js = (
+      await Promise.all(jsFiles.map((f) => readFile(join(outDir, "assets", f), "utf8")))
+    ).join("\n");
     expect(js).toContain("glm-workers");
     expect(js).not.toMatch(/drizzle-orm|@libsql|node:fs|hono/);
   });

@@ -33,6 +33,10 @@ function worker(id: string, patch: Partial<Worker> = {}): Worker {
     model: null,
     branch: null,
     workdir: null,
+    baseBranch: null,
+    baseCommit: null,
+    landed: null,
+    changes: null,
     usage: {
       inputTokens: 0,
       outputTokens: 0,
@@ -128,6 +132,49 @@ describe("applyEvent", () => {
       error: "review said fail",
       finishedAt: 5000,
     });
+  });
+
+  it("updates a landed run in place from worker_landed (merged or discarded), replays included", () => {
+    const done = worker("a", {
+      status: "completed",
+      finishedAt: 4000,
+      branch: "glm/spec-a",
+      baseBranch: "main",
+      changes: { files: 3, additions: 40, deletions: 7 },
+    });
+    let data: WorkersData = { ...empty, workers: [worker("live"), done] };
+    const squashed = { ...done, landed: { how: "squashed" as const, commit: "abc123", at: 6000 } };
+    const landed = event("worker_landed", { worker: squashed, how: "squashed" }, "a");
+    expect(landed).toMatchObject({ type: "worker_landed", how: "squashed" });
+    data = applyEvent(data, landed);
+    expect(data.workers.map((w) => w.id)).toEqual(["live", "a"]);
+    expect(data.workers[1]).toEqual(squashed);
+    expect(recentWorkers(data.workers)[0]?.landed).toEqual({
+      how: "squashed",
+      commit: "abc123",
+      at: 6000,
+    });
+    expect(applyEvent(data, landed)).toEqual(data);
+
+    const discarded = {
+      ...done,
+      id: "b",
+      landed: { how: "discarded" as const, commit: null, at: 1 },
+    };
+    data = applyEvent(data, event("worker_landed", { worker: discarded, how: "discarded" }, "b"));
+    expect(data.workers.find((w) => w.id === "b")?.landed?.how).toBe("discarded");
+    expect(() =>
+      parseWorkerEvent({
+        id: 1,
+        workerId: "a",
+        specId: null,
+        at: 1,
+        type: "worker_landed",
+        payload: { worker: squashed, how: "thrown-away" },
+        worker: squashed,
+        how: "thrown-away",
+      }),
+    ).toThrow();
   });
 
   it("rejects malformed events at the protocol (the feed skips them)", () => {

@@ -1,6 +1,7 @@
 import { A, type RouteSectionProps } from "@solidjs/router";
-import { ErrorBoundary, type JSX } from "solid-js";
+import { createSignal, ErrorBoundary, type JSX } from "solid-js";
 import { activeWorkerCount } from "../lib/live.ts";
+import { notificationsSupported, notifyOn, toggleNotifications } from "../lib/notify.ts";
 import { errorMessage } from "../lib/trpc.ts";
 import { WorkersProvider } from "../lib/workers-context.ts";
 import { Toaster } from "./toaster.tsx";
@@ -14,6 +15,52 @@ export function Layout(props: RouteSectionProps): JSX.Element {
     <WorkersProvider>
       <Shell>{props.children}</Shell>
     </WorkersProvider>
+  );
+}
+
+/** "Notify me": opt in to a browser notification when a run ends (asks permission on click). */
+function NotifyToggle(): JSX.Element {
+  const [busy, setBusy] = createSignal(false);
+  const toggle = async () => {
+    setBusy(true);
+    try {
+      await toggleNotifications();
+    } finally {
+      setBusy(false);
+    }
+  };
+  const title = () =>
+    !notificationsSupported()
+      ? "This browser cannot show notifications"
+      : notifyOn()
+        ? "You get a notification when a run ends (click to stop)"
+        : "Get a browser notification when a run ends";
+  return (
+    <button
+      type="button"
+      class={`${linkClass} inline-flex cursor-pointer items-center gap-1.5 disabled:cursor-wait`}
+      classList={{ "text-accent!": notifyOn() }}
+      data-testid="notify-toggle"
+      aria-pressed={notifyOn()}
+      aria-label="Notify me"
+      title={title()}
+      disabled={busy()}
+      onClick={() => void toggle()}
+    >
+      <svg
+        aria-hidden="true"
+        viewBox="0 0 16 16"
+        class="h-3.5 w-3.5"
+        fill={notifyOn() ? "currentColor" : "none"}
+        stroke="currentColor"
+        stroke-width="1.4"
+        stroke-linejoin="round"
+      >
+        <path d="M8 2a4 4 0 0 0-4 4v2.5L2.5 11h11L12 8.5V6a4 4 0 0 0-4-4Z" />
+        <path d="M6.5 13a1.5 1.5 0 0 0 3 0" fill="none" />
+      </svg>
+      <span class="hidden sm:inline">Notify me</span>
+    </button>
   );
 }
 
@@ -47,6 +94,7 @@ function Shell(props: { children?: JSX.Element }): JSX.Element {
             Workers (
             <span class={activeWorkerCount() > 0 ? "text-accent" : ""}>{activeWorkerCount()}</span>)
           </A>
+          <NotifyToggle />
         </nav>
       </header>
       <main id="main" class="mx-auto w-full max-w-6xl flex-1 px-3 py-6 sm:px-6 sm:py-8">

@@ -11,6 +11,7 @@ import { waitText } from "./workers/queue-list.tsx";
 import {
   CurrentStep,
   ExecutorLabel,
+  RunOutcome,
   runningFor,
   WorkerControls,
   WorkerUsage,
@@ -73,6 +74,14 @@ export function LiveRun(props: LiveRunProps): JSX.Element {
               <span class="ml-auto font-mono text-[11px] text-zinc-400">
                 {runningFor(w(), now())}
               </span>
+              <A
+                href={`/workers/${w().id}`}
+                class="btn"
+                data-testid="open-run"
+                title="The run's page: its log, chunks and changes"
+              >
+                Open run →
+              </A>
             </div>
             <CurrentStep worker={w()} />
             <ProgressBar {...w().progress} label={`Progress of ${w().specTitle}`} />
@@ -86,6 +95,7 @@ export function LiveRun(props: LiveRunProps): JSX.Element {
               </A>
             </div>
             <WorkerUsage worker={w()} />
+            <RunOutcome worker={w()} />
             <Show when={w().error}>
               <p role="alert" class="font-mono text-xs break-words text-red-300">
                 error: {w().error}

@@ -31,3 +31,14 @@ export type WaitReason = QueueItem["waitReason"];
 export type StartResult = Output<typeof trpc.workers.start.mutate>;
 /** One event of `workers.onEvent` (the `data` of its tracked envelope): the shared protocol. */
 export type { WorkerEvent, WorkerEventOf, WorkerEventType } from "@glm-workers/core/events";
+
+/** A run's diff against the commit it started from, or one chunk's commit (`workers.diff`). */
+export type RunDiff = Output<typeof trpc.workers.diff.query>;
+export type RunDiffFile = RunDiff["files"][number];
+/** Files a run shares with its base branch and with other unlanded runs (`workers.conflicts`). */
+export type RunConflicts = Output<typeof trpc.workers.conflicts.query>;
+export type MergeResult = Output<typeof trpc.workers.merge.mutate>;
+export type MergeStrategy = MergeResult["strategy"];
+export type RetryResult = Output<typeof trpc.workers.retry.mutate>;
+/** How a run's work was landed (merged or discarded), when and as which commit. */
+export type Landed = NonNullable<Worker["landed"]>;

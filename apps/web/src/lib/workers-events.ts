@@ -85,6 +85,8 @@ export function applyEvent(data: WorkersData, event: WorkerEvent): WorkersData {
     case "worker_completed":
     case "worker_failed":
     case "worker_stopped":
+    case "worker_landed":
+      // a landed run (merged or discarded) carries its view with `landed` set: updated in place
       return { ...data, workers: upsertWorker(data.workers, event.worker) };
     case "usage_updated": {
       // the run's usage after the change (absolute), for a worker the store already shows

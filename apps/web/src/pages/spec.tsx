@@ -95,7 +95,9 @@ function Workspace(props: { initial: SpecDetail }): JSX.Element {
       },
     ),
   );
-  const stopUsage = workers.listen((event) => {
+  const stopListening = workers.listen((event) => {
+    // the run's work was merged or discarded: the spec's branch and status may have moved on
+    if (event.type === "worker_landed" && event.worker.specId === specId()) void reload();
     if (event.type !== "usage_updated" || event.specId !== specId()) return;
     setSpecUsage(event.specUsage);
     const { chunkId, step, chunkUsage: usage } = event;
@@ -103,7 +105,7 @@ function Workspace(props: { initial: SpecDetail }): JSX.Element {
     if (chunkUsage[chunkId]) setChunkUsage(chunkId, step, usage);
     else setChunkUsage(chunkId, { executing: null, reviewing: null, [step]: usage });
   });
-  onCleanup(stopUsage);
+  onCleanup(stopListening);
   const onChunk = (update: ChunkUpdate) => {
     if (update.event === "inserted" || !store.applyLive(update.chunk)) void reload();
   };

@@ -1,8 +1,10 @@
 import { A } from "@solidjs/router";
 import { createSignal, type JSX, Show } from "solid-js";
 import { formatDuration } from "../../lib/clock.ts";
+import { changesText } from "../../lib/notify.ts";
 import type { Worker } from "../../lib/types.ts";
 import { createWorkerLog } from "../../lib/worker-log.ts";
+import { isActive } from "../../lib/workers-events.ts";
 import type { WorkersStore } from "../../lib/workers-store.ts";
 import { Badge } from "../ui.tsx";
 import { UsageLine } from "../usage.tsx";
@@ -72,6 +74,79 @@ export function CurrentStep(props: { worker: Worker }): JSX.Element {
   );
 }
 
+/** What became of a run's work, e.g. `squashed into main`, `discarded`. */
+export function landedText(worker: Pick<Worker, "landed" | "baseBranch">): string | null {
+  const landed = worker.landed;
+  if (!landed) return null;
+  const base = worker.baseBranch ?? "the base branch";
+  switch (landed.how) {
+    case "squashed":
+      return `squashed into ${base}`;
+    case "merged":
+      return `merged into ${base}`;
+    case "rebased":
+      return `rebased onto ${base}`;
+    case "discarded":
+      return "discarded";
+  }
+}
+
+/** `+A −D in N files` of a run's branch, additions green and deletions red. */
+export function ChangesLine(props: { changes: NonNullable<Worker["changes"]> }): JSX.Element {
+  return (
+    <span
+      class="font-mono text-[11px] whitespace-nowrap text-zinc-400"
+      data-testid="worker-changes"
+      title={changesText(props.changes) ?? undefined}
+    >
+      <span class="text-emerald-400">+{props.changes.additions}</span>{" "}
+      <span class="text-red-400">−{props.changes.deletions}</span> in {props.changes.files}{" "}
+      {props.changes.files === 1 ? "file" : "files"}
+    </span>
+  );
+}
+
+/**
+ * The end of a finished run: what it changed, whether its work was landed (merged or thrown
+ * away), and "Review & merge" while a completed run's branch waits for that decision.
+ */
+export function RunOutcome(props: { worker: Worker }): JSX.Element {
+  const finished = () => !isActive(props.worker);
+  const landed = () => landedText(props.worker);
+  const reviewable = () =>
+    props.worker.status === "completed" &&
+    props.worker.landed === null &&
+    props.worker.branch !== null;
+  return (
+    <Show when={finished() && (props.worker.changes || landed() || reviewable())}>
+      <div class="flex flex-wrap items-center gap-2" data-testid="worker-outcome">
+        <Show when={props.worker.changes}>{(changes) => <ChangesLine changes={changes()} />}</Show>
+        <Show when={landed()}>
+          {(text) => (
+            <span
+              class={`rounded border px-1.5 py-px font-mono text-[10px] tracking-wide whitespace-nowrap uppercase ${props.worker.landed?.how === "discarded" ? "border-zinc-500/60 text-zinc-400" : "border-emerald-600/60 text-emerald-300"}`}
+              data-testid="worker-landed"
+              data-how={props.worker.landed?.how}
+            >
+              {text()}
+            </span>
+          )}
+        </Show>
+        <Show when={reviewable()}>
+          <A
+            href={`/workers/${props.worker.id}`}
+            class="btn btn-primary ml-auto"
+            data-testid="worker-review"
+            aria-label={`Review & merge "${props.worker.specTitle}"`}
+          >
+            Review &amp; merge
+          </A>
+        </Show>
+      </div>
+    </Show>
+  );
+}
+
 interface WorkerControlsProps {
   worker: Worker;
   store: WorkersStore;
@@ -138,7 +213,7 @@ interface WorkerCardProps {
 /** One worker: what it runs, where it is, how far it got, its controls and its live log. */
 export function WorkerCard(props: WorkerCardProps): JSX.Element {
   const [showLog, setShowLog] = createSignal(false);
-  const active = () => ["running", "paused", "idle"].includes(props.worker.status);
+  const active = () => isActive(props.worker);
   const logId = () => `worker-log-${props.worker.id}`;
   return (
     <article
@@ -152,9 +227,25 @@ export function WorkerCard(props: WorkerCardProps): JSX.Element {
     >
       <header class="flex items-start gap-2">
         <div class="min-w-0 flex-1">
-          <p class="truncate font-mono text-[11px] text-zinc-500">{props.worker.projectName}</p>
+          <p class="flex min-w-0 gap-1.5 font-mono text-[11px] text-zinc-500">
+            <span class="truncate">{props.worker.projectName}</span>
+            <span aria-hidden="true">·</span>
+            <A
+              href={`/specs/${props.worker.specId}`}
+              class="shrink-0 underline-offset-2 hover:text-accent hover:underline"
+              data-testid="worker-spec-link"
+              aria-label={`Spec "${props.worker.specTitle}"`}
+            >
+              spec
+            </A>
+          </p>
           <h3 class="font-mono text-sm font-semibold break-words text-zinc-100">
-            <A href={`/specs/${props.worker.specId}`} class="hover:text-accent">
+            <A
+              href={`/workers/${props.worker.id}`}
+              class="hover:text-accent"
+              data-testid="worker-open"
+              title="Open the run"
+            >
               {props.worker.specTitle}
             </A>
           </h3>
@@ -187,6 +278,7 @@ export function WorkerCard(props: WorkerCardProps): JSX.Element {
         </span>
       </div>
       <WorkerUsage worker={props.worker} />
+      <RunOutcome worker={props.worker} />
 
       <Show when={props.worker.error}>
         <p
