@@ -144,7 +144,9 @@ export class RunPool {
       }
       const msg = parsed.data;
       if (msg.type === "progress") lastProgress = msg.progress;
-      if (msg.type === "step" && msg.pid !== undefined) lastPid = msg.pid;
+      if ((msg.type === "step" || msg.type === "process") && msg.pid !== undefined) {
+        lastPid = msg.pid;
+      }
       deliver(msg);
       if (msg.type === "done") lastMessage();
     });

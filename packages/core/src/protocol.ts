@@ -145,6 +145,8 @@ export const threadToMainSchema = z.discriminatedUnion("type", [
     pid: z.number().int().positive().optional(),
     at: z.number(),
   }),
+  /** A process the run started outside a chunk step (the worktree's setup command): its tree's root. */
+  z.object({ type: z.literal("process"), pid: z.number().int().positive(), at: z.number() }),
   z.object({
     type: z.literal("chunk"),
     /** started | finished | inserted (a new fix chunk) | cancelled | updated */

@@ -214,6 +214,8 @@ export async function runWorktreeSetup(opts: WorktreeSetupOptions): Promise<Work
       };
     },
   });
+  // the pool's hard-abort fallback ends this tree if the thread itself has to go
+  if (handle.pid !== undefined) send({ type: "process", pid: handle.pid, at: Date.now() });
   try {
     await control.attach(handle);
     await handle.result;

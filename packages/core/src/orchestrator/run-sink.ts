@@ -150,6 +150,8 @@ export class RunSink {
             at: msg.at,
           });
           break;
+        case "process":
+          break; // only the pool's hard-abort fallback needs it
         case "step":
           batch.worker.currentChunkId = msg.chunkId;
           batch.worker.currentStep = msg.step;
