@@ -69,14 +69,19 @@ export function isAlive(pid: number): boolean {
   } catch {
     return false;
   }
-  // A zombie still answers kill(0); treat it as gone.
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
-    const state = stat.slice(stat.lastIndexOf(")") + 2).split(" ")[0];
-    return state !== "Z" && state !== "X";
-  } catch {
-    return false;
+  // A zombie still answers kill(0); treat it as gone. A process that answers kill(0) but whose
+  // stat cannot be read (in the middle of exiting, on a loaded machine) still counts as alive:
+  // the next look tells, and an end that is not yet certain is never reported as done.
+  const state = processState(pid);
+  if (state === null) {
+    try {
+      process.kill(pid, 0);
+      return true;
+    } catch {
+      return false;
+    }
   }
+  return state !== "Z" && state !== "X";
 }
 
 function tryKill(pid: number, signal: NodeJS.Signals): boolean {
@@ -133,6 +138,25 @@ export async function waitGone(pids: readonly number[], timeoutMs = 1000): Promi
   }
 }
 
+/**
+ * Suspends the whole tree and makes sure of it: SIGSTOP takes effect a moment after it is sent,
+ * and a process may fork in that moment, so after the stops are confirmed the tree is walked
+ * again (stopping what appeared) until a walk finds nothing new. Returns every stopped pid.
+ */
+export async function suspendTreeSettled(
+  rootPid: number,
+  known: readonly number[] = [],
+): Promise<number[]> {
+  const all = new Set<number>(known);
+  for (let round = 0; round < 6; round++) {
+    const fresh = suspendTree(rootPid).filter((p) => !all.has(p));
+    for (const pid of fresh) all.add(pid);
+    await waitStopped([...all], 250);
+    if (round > 0 && fresh.length === 0) break;
+  }
+  return [...all];
+}
+
 /** Continues the tree leaves first; `known` adds pids stopped earlier that may have been re-parented. */
 export function resumeTree(rootPid: number, known: readonly number[] = []): void {
   const pids = new Set([...known, ...descendants(rootPid)]);
@@ -150,9 +174,8 @@ export async function killTree(
 ): Promise<number[]> {
   const graceMs = opts.graceMs ?? 50;
   const killWaitMs = opts.killWaitMs ?? 3000;
-  const all = new Set<number>(opts.extra ?? []);
   // Freeze first so nothing forks while we collect the tree.
-  for (const pid of suspendTree(rootPid)) all.add(pid);
+  const all = new Set<number>(await suspendTreeSettled(rootPid, opts.extra ?? []));
   for (const pid of descendants(rootPid)) all.add(pid);
   for (const pid of all) {
     tryKill(pid, "SIGTERM");

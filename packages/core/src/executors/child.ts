@@ -1,7 +1,7 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { createInterface } from "node:readline";
 import { coerceError } from "../errors.ts";
-import { descendants, killTree, resumeTree, suspendTree, waitStopped } from "../process-tree.ts";
+import { descendants, killTree, resumeTree, suspendTreeSettled } from "../process-tree.ts";
 import type { ExecuteResult, ExecutionHandle } from "./types.ts";
 
 /** How a child process ended, handed to the executor to build its result. */
@@ -208,9 +208,8 @@ export function runChild(opts: ChildRunOptions): ExecutionHandle {
       if (paused || exited || aborted || pid === undefined) return;
       paused = true;
       disarmTimer();
-      stopped = suspendTree(pid);
+      stopped = await suspendTreeSettled(pid);
       for (const p of stopped) seen.add(p);
-      await waitStopped(stopped);
       await delay(DRAIN_MS);
     },
     async resume() {

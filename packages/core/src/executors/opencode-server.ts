@@ -9,8 +9,8 @@ import {
   killTree,
   resumeTree,
   suspendTree,
+  suspendTreeSettled,
   waitGone,
-  waitStopped,
 } from "../process-tree.ts";
 
 /**
@@ -215,8 +215,11 @@ export class OpencodeServer {
     });
     const pids = suspendTree(this.pid);
     for (const p of pids) this.#seen.add(p);
-    this.#paused = { pids, resumed, resume };
-    await waitStopped(pids);
+    const paused = { pids, resumed, resume };
+    this.#paused = paused;
+    // what forked while the first stops took effect is stopped too
+    paused.pids = await suspendTreeSettled(this.pid, pids);
+    for (const p of paused.pids) this.#seen.add(p);
   }
 
   resume(): void {

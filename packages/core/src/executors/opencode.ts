@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { coerceError } from "../errors.ts";
-import { killTree, resumeTree, suspendTree, waitStopped } from "../process-tree.ts";
+import { killTree, resumeTree, suspendTree, suspendTreeSettled } from "../process-tree.ts";
 import type { ExecutorConfig } from "../protocol.ts";
 import { reviewAnswerSchema } from "../review.ts";
 import { resolveOpencodeBin } from "./opencode-bin.ts";
@@ -326,7 +326,7 @@ export function createOpencodeExecutor(
           // still starting: stop the process tree as it is now
           const pids = suspendTree(starting.pid);
           starting.stopped = pids;
-          await waitStopped(pids);
+          starting.stopped = await suspendTreeSettled(starting.pid, pids);
         }
       },
       async resume() {
