@@ -1,13 +1,17 @@
 import { mkdirSync } from "node:fs";
 import { request as httpRequest } from "node:http";
 import { join } from "node:path";
+import type { Orchestrator } from "@glm-workers/core/orchestrator";
 import { removeDir, tempDir } from "@glm-workers/core/testkit";
 import { type Database, openDatabase } from "@glm-workers/db/client";
 import { createRepositories, type Repositories } from "@glm-workers/db/repositories";
 import type { Hono } from "hono";
+import { afterEach } from "vitest";
 import { type AppDeps, createApp } from "../src/app.ts";
 import { type Env, loadEnv } from "../src/env.ts";
 import { silentLogger } from "../src/logger.ts";
+import { startOrchestrator } from "../src/runtime.ts";
+import { type RunningServer, startServer } from "../src/server.ts";
 
 /** Parsed JSON of a response; tests read into it freely. */
 // biome-ignore lint/suspicious/noExplicitAny: test helper for arbitrary response bodies
@@ -74,6 +78,54 @@ export async function testApp(
       await database.close();
       box.cleanup();
     },
+  };
+}
+
+export interface LiveServer {
+  url: string;
+  box: Sandbox;
+  env: Env;
+  database: Database;
+  orchestrator: Orchestrator;
+  server: RunningServer;
+  /** Closes the server, the orchestrator (forced) and the database, then removes the sandbox. */
+  close(): Promise<void>;
+}
+
+/** A listening server with the real orchestrator over a fresh sandbox and database. */
+export async function liveServer(overrides: Record<string, string> = {}): Promise<LiveServer> {
+  const box = sandbox();
+  let database: Database | undefined;
+  let orchestrator: Orchestrator | undefined;
+  let server: RunningServer | undefined;
+  const close = async () => {
+    await server?.close();
+    await orchestrator?.close({ force: true });
+    await database?.close();
+    box.cleanup();
+  };
+  try {
+    const env = testEnv(box, overrides);
+    database = await openDatabase({ url: env.DATABASE_URL });
+    orchestrator = await startOrchestrator(env, database, silentLogger);
+    server = await startServer({ env, database, orchestrator, logger: silentLogger, cwd: box.dir });
+    return { url: server.url, box, env, database, orchestrator, server, close };
+  } catch (err) {
+    await close();
+    throw err;
+  }
+}
+
+/** `liveServer` for the tests of this file: every server it starts is closed after its test. */
+export function useLiveServers(): (overrides?: Record<string, string>) => Promise<LiveServer> {
+  const open: LiveServer[] = [];
+  afterEach(async () => {
+    for (const live of open.splice(0)) await live.close();
+  });
+  return async (overrides) => {
+    const live = await liveServer(overrides);
+    open.push(live);
+    return live;
   };
 }
 

@@ -2,13 +2,9 @@ import { execFileSync } from "node:child_process";
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { waitFor } from "@glm-workers/core/testkit";
-import { type Database, openDatabase } from "@glm-workers/db/client";
-import { afterEach, describe, expect, test } from "vitest";
-import { silentLogger } from "../src/logger.ts";
-import { startOrchestrator } from "../src/runtime.ts";
-import { type RunningServer, startServer } from "../src/server.ts";
+import { describe, expect, test } from "vitest";
 import { gitProject } from "./agent-helpers.ts";
-import { type Json, type Sandbox, sandbox, testEnv } from "./helpers.ts";
+import { type Json, useLiveServers } from "./helpers.ts";
 import { api } from "./process-helpers.ts";
 
 /**
@@ -16,32 +12,15 @@ import { api } from "./process-helpers.ts";
  * refusals that leave the repository as it was, conflicts, discard, retry, worktree clean-up.
  */
 
-let box: Sandbox | undefined;
-let server: RunningServer | undefined;
-let database: Database | undefined;
-let orchestrator: Awaited<ReturnType<typeof startOrchestrator>> | undefined;
-
-afterEach(async () => {
-  await server?.close();
-  await orchestrator?.close({ force: true });
-  await database?.close();
-  box?.cleanup();
-  server = undefined;
-  orchestrator = undefined;
-  database = undefined;
-  box = undefined;
-});
+const start = useLiveServers();
 
 async function boot() {
-  box = sandbox();
-  const env = testEnv(box, { MAX_WORKERS: "3", SIMULATED_CHUNK_MS: "150" });
-  database = await openDatabase({ url: env.DATABASE_URL });
-  orchestrator = await startOrchestrator(env, database, silentLogger);
-  server = await startServer({ env, database, orchestrator, logger: silentLogger, cwd: box.dir });
-  const url = server.url;
+  const live = await start({ MAX_WORKERS: "3", SIMULATED_CHUNK_MS: "150" });
+  const { url } = live;
   return {
     url,
-    dir: box.dir,
+    dir: live.box.dir,
+    orchestrator: live.orchestrator,
     call: <T = Json>(method: string, path: string, body?: unknown) =>
       api<T>(url, method, path, body),
   };
@@ -411,9 +390,9 @@ describe("landing a run", () => {
     const project = gitProject(app.dir, "repo");
     const { specId } = await makeSpec(app, project, "Parser", TWO);
     const view = await runToEnd(app, specId);
-    expect(await orchestrator?.removeStaleWorktrees()).toBe(0); // too young
+    expect(await app.orchestrator.removeStaleWorktrees()).toBe(0); // too young
     await new Promise((r) => setTimeout(r, 5));
-    expect(await orchestrator?.removeStaleWorktrees(1)).toBe(1); // older than 1 ms
+    expect(await app.orchestrator.removeStaleWorktrees(1)).toBe(1); // older than 1 ms
     expect(existsSync(view.workdir)).toBe(false);
     expect(git(project, "branch", "--list", view.branch).trim()).not.toBe("");
     const after = (await app.call("GET", `/api/workers/${view.id}`)).json;

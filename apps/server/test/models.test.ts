@@ -1,14 +1,10 @@
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { waitFor } from "@glm-workers/core/testkit";
-import { type Database, openDatabase } from "@glm-workers/db/client";
 import { createTRPCClient, httpBatchLink, TRPCClientError } from "@trpc/client";
-import { afterEach, describe, expect, test } from "vitest";
-import { silentLogger } from "../src/logger.ts";
+import { describe, expect, test } from "vitest";
 import type { AppRouter } from "../src/router.ts";
-import { startOrchestrator } from "../src/runtime.ts";
-import { type RunningServer, startServer } from "../src/server.ts";
-import { type Json, type Sandbox, sandbox, testEnv } from "./helpers.ts";
+import { type Json, useLiveServers } from "./helpers.ts";
 import { api } from "./process-helpers.ts";
 
 /** The model of a spec and of a run: chosen from GLM_MODELS, recorded on the worker. */
@@ -18,30 +14,14 @@ const M46 = "zai-coding-plan/glm-4.6";
 const AIR = "zai-coding-plan/glm-4.5-air";
 const MODELS = [M47, M46, AIR];
 
-let box: Sandbox | undefined;
-let server: RunningServer | undefined;
-let database: Database | undefined;
-let orchestrator: Awaited<ReturnType<typeof startOrchestrator>> | undefined;
-
-afterEach(async () => {
-  await server?.close();
-  await orchestrator?.close({ force: true });
-  await database?.close();
-  box?.cleanup();
-  server = undefined;
-  orchestrator = undefined;
-  database = undefined;
-  box = undefined;
-});
+const start = useLiveServers();
 
 async function boot() {
-  box = sandbox();
   // slow chunks: runs stay active until a test stops them
-  const env = testEnv(box, { GLM_MODELS: MODELS.join(","), SIMULATED_CHUNK_MS: "60000" });
-  database = await openDatabase({ url: env.DATABASE_URL });
-  orchestrator = await startOrchestrator(env, database, silentLogger);
-  server = await startServer({ env, database, orchestrator, logger: silentLogger, cwd: box.dir });
-  const url = server.url;
+  const { url, box, database } = await start({
+    GLM_MODELS: MODELS.join(","),
+    SIMULATED_CHUNK_MS: "60000",
+  });
   const trpc = createTRPCClient<AppRouter>({
     links: [httpBatchLink({ url: `${url}/trpc`, fetch, headers: { origin: url } })],
   });
@@ -66,7 +46,7 @@ async function boot() {
     });
     return { ...res, projectId: pid };
   };
-  return { trpc, rest, makeSpec };
+  return { trpc, rest, makeSpec, database };
 }
 
 async function trpcFailure(promise: Promise<unknown>): Promise<TRPCClientError<AppRouter>> {
@@ -213,10 +193,10 @@ describe("models", () => {
   });
 
   test("a spec whose model the server no longer offers does not start without an override", async () => {
-    const { rest, makeSpec } = await boot();
+    const { rest, makeSpec, database } = await boot();
     const spec = await makeSpec("stale");
     // written before GLM_MODELS changed
-    await database?.write((tx) =>
+    await database.write((tx) =>
       tx.run(`UPDATE specs SET model = 'zai-coding-plan/glm-4' WHERE id = '${spec.json.id}'`),
     );
     const refused = await rest("POST", "/api/workers", { specId: spec.json.id });

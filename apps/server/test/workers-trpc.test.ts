@@ -1,6 +1,5 @@
 import type { WorkerEvent } from "@glm-workers/core/orchestrator";
 import { waitFor } from "@glm-workers/core/testkit";
-import { type Database, openDatabase } from "@glm-workers/db/client";
 import {
   createTRPCClient,
   httpBatchLink,
@@ -9,37 +8,19 @@ import {
   TRPCClientError,
 } from "@trpc/client";
 import { EventSource } from "eventsource";
-import { afterEach, expect, test } from "vitest";
-import { silentLogger } from "../src/logger.ts";
+import { expect, test } from "vitest";
 import type { AppRouter } from "../src/router.ts";
-import { startOrchestrator } from "../src/runtime.ts";
-import { type RunningServer, startServer } from "../src/server.ts";
-import { type Sandbox, sandbox, testEnv } from "./helpers.ts";
+import { useLiveServers } from "./helpers.ts";
 
 /** The typed tRPC client over a real listening server: workers, queue, settings, subscriptions. */
 
-let box: Sandbox | undefined;
-let server: RunningServer | undefined;
-let database: Database | undefined;
-let orchestrator: Awaited<ReturnType<typeof startOrchestrator>> | undefined;
-
-afterEach(async () => {
-  await server?.close();
-  await orchestrator?.close({ force: true });
-  await database?.close();
-  box?.cleanup();
-  server = undefined;
-  orchestrator = undefined;
-  database = undefined;
-  box = undefined;
-});
+const start = useLiveServers();
 
 async function boot() {
-  box = sandbox();
-  const env = testEnv(box, { MAX_WORKERS: "1", SIMULATED_CHUNK_MS: "300" });
-  database = await openDatabase({ url: env.DATABASE_URL });
-  orchestrator = await startOrchestrator(env, database, silentLogger);
-  server = await startServer({ env, database, orchestrator, logger: silentLogger, cwd: box.dir });
+  const { server, box, orchestrator } = await start({
+    MAX_WORKERS: "1",
+    SIMULATED_CHUNK_MS: "300",
+  });
   const url = `${server.url}/trpc`;
   const trpc = createTRPCClient<AppRouter>({
     links: [

@@ -1,4 +1,3 @@
-import { type EventPayload, parseWorkerEvent } from "@glm-workers/core/events";
 import { describe, expect, it } from "vitest";
 import {
   changesText,
@@ -7,61 +6,8 @@ import {
   RunWatcher,
   type TitleTarget,
 } from "../src/lib/notify.ts";
-import type { Worker, WorkerEvent, WorkerEventType } from "../src/lib/types.ts";
-
-function worker(id: string, patch: Partial<Worker> = {}): Worker {
-  return {
-    id,
-    specId: `spec-${id}`,
-    projectId: "p",
-    projectName: "billing",
-    specTitle: `Spec ${id}`,
-    status: "running",
-    currentChunkId: null,
-    currentChunkTitle: null,
-    currentStep: null,
-    stepDetail: null,
-    progress: { current: 0, total: 3, passed: 0, failed: 0 },
-    startedAt: 1000,
-    finishedAt: null,
-    error: null,
-    executor: "simulated",
-    executorLabel: "Simulated",
-    model: null,
-    branch: null,
-    workdir: null,
-    baseBranch: null,
-    baseCommit: null,
-    landed: null,
-    changes: null,
-    usage: {
-      inputTokens: 0,
-      outputTokens: 0,
-      reasoningTokens: 0,
-      cacheReadTokens: 0,
-      requests: 0,
-      costUsd: 0,
-    },
-    ...patch,
-  };
-}
-
-let nextId = 1;
-function event<T extends WorkerEventType>(
-  type: T,
-  payload: EventPayload<T>,
-  workerId: string | null,
-): WorkerEvent {
-  return parseWorkerEvent({
-    ...payload,
-    id: nextId++,
-    type,
-    payload,
-    workerId,
-    specId: null,
-    at: 5000,
-  });
-}
+import type { Worker } from "../src/lib/types.ts";
+import { event, worker } from "./helpers/fixtures.ts";
 
 const completed = (id: string, patch: Partial<Worker> = {}) =>
   event(

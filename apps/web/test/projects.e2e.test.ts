@@ -1,13 +1,15 @@
 import { mkdir } from "node:fs/promises";
-import { join, resolve } from "node:path";
-import type { Browser, Page } from "playwright-core";
+import { join } from "node:path";
+import type { Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { hasChromium, launchBrowser } from "./helpers/browser.ts";
-import { type E2eServer, startE2eServer } from "./helpers/server.ts";
-
-const docsDir = resolve(import.meta.dirname, "../../../docs");
-/** `UPDATE_SCREENSHOTS=1` refreshes the screenshots in docs/. */
-const updateScreenshots = process.env.UPDATE_SCREENSHOTS === "1";
+import {
+  type ChromiumApp,
+  docsDir,
+  hasChromium,
+  openInChromium,
+  updateScreenshots,
+} from "./helpers/browser.ts";
+import type { E2eServer } from "./helpers/server.ts";
 
 const SPEC_MARKDOWN = [
   "## Goal",
@@ -41,21 +43,17 @@ async function waitForReorder(page: Page, action: () => Promise<void>): Promise<
 const MODEL = "zai-coding-plan/glm-4.7";
 
 describe.skipIf(!(await hasChromium()))("projects and specs in Chromium", () => {
+  let chromium: ChromiumApp | undefined;
   let app: E2eServer;
-  let browser: Browser;
   let page: Page;
   let specUrl = "";
 
   beforeAll(async () => {
-    app = await startE2eServer();
-    browser = await launchBrowser();
-    page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+    chromium = await openInChromium();
+    ({ app, page } = chromium);
   }, 120_000);
 
-  afterAll(async () => {
-    await browser?.close();
-    await app?.close();
-  });
+  afterAll(() => chromium?.close());
 
   it("shows a server error inline, then creates a project", async () => {
     await page.goto(app.url);

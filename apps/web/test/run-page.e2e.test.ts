@@ -1,16 +1,20 @@
 import { execFile } from "node:child_process";
 import { existsSync } from "node:fs";
 import { mkdir, writeFile } from "node:fs/promises";
-import { join, resolve } from "node:path";
+import { join } from "node:path";
 import { promisify } from "node:util";
-import type { Browser, Page } from "playwright-core";
+import type { Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { hasChromium, launchBrowser } from "./helpers/browser.ts";
-import { type E2eServer, startE2eServer } from "./helpers/server.ts";
-
-const docsDir = resolve(import.meta.dirname, "../../../docs");
-/** `UPDATE_SCREENSHOTS=1` refreshes the screenshots in docs/. */
-const updateScreenshots = process.env.UPDATE_SCREENSHOTS === "1";
+import { api, createProject } from "./helpers/api.ts";
+import {
+  type ChromiumApp,
+  eventually as eventuallyWithin,
+  hasChromium,
+  openInChromium,
+  shoot,
+  updateScreenshots,
+} from "./helpers/browser.ts";
+import type { E2eServer } from "./helpers/server.ts";
 
 const run = promisify(execFile);
 
@@ -39,33 +43,17 @@ interface Made {
   title: string;
 }
 
-async function api<T>(app: E2eServer, path: string, init?: { method?: string; body?: unknown }) {
-  const res = await fetch(`${app.url}${path}`, {
-    method: init?.method ?? "GET",
-    headers: init?.body ? { "content-type": "application/json" } : {},
-    body: init?.body ? JSON.stringify(init.body) : null,
-  });
-  if (!res.ok)
-    throw new Error(`${init?.method ?? "GET"} ${path}: ${res.status} ${await res.text()}`);
-  return (await res.json()) as T;
-}
-
 /** A git repository on `main` with one commit, and a project on it. */
-async function makeGitProject(app: E2eServer, name: string) {
-  const directory = join(app.projectDir, name);
-  await mkdir(directory, { recursive: true });
-  await git(directory, "init", "-q", "-b", "main");
-  await git(directory, "config", "user.name", "Run Page Test");
-  await git(directory, "config", "user.email", "run-page@example.test");
-  await git(directory, "config", "commit.gpgsign", "false");
-  await writeFile(join(directory, "README.md"), `# ${name}\n`);
-  await git(directory, "add", "-A");
-  await git(directory, "commit", "-q", "-m", "initial commit");
-  const project = await api<{ id: string }>(app, "/api/projects", {
-    method: "POST",
-    body: { name, directory, description: `${name} service` },
+function makeGitProject(app: E2eServer, name: string) {
+  return createProject(app, name, async (directory) => {
+    await git(directory, "init", "-q", "-b", "main");
+    await git(directory, "config", "user.name", "Run Page Test");
+    await git(directory, "config", "user.email", "run-page@example.test");
+    await git(directory, "config", "commit.gpgsign", "false");
+    await writeFile(join(directory, "README.md"), `# ${name}\n`);
+    await git(directory, "add", "-A");
+    await git(directory, "commit", "-q", "-m", "initial commit");
   });
-  return { directory, projectId: project.id };
 }
 
 /**
@@ -118,39 +106,22 @@ async function runToEnd(app: E2eServer, made: Made, expected = "completed"): Pro
   }
 }
 
-/** Waits for the UI to get there (generous, so a slow machine does not fail a working app). */
-const eventually = <T>(fn: () => T | Promise<T>, timeout = 15_000) =>
-  expect.poll(fn, { timeout, interval: 100 });
-
-/** Screenshot of the whole page from the top, without transient toasts or hover effects. */
-async function shoot(page: Page, name: string): Promise<void> {
-  await mkdir(docsDir, { recursive: true });
-  await page.evaluate(() => {
-    for (const b of document.querySelectorAll<HTMLButtonElement>('[aria-label="Dismiss message"]'))
-      b.click();
-  });
-  await page.mouse.move(0, 0);
-  await page.evaluate(() => window.scrollTo(0, 0));
-  await page.screenshot({ path: join(docsDir, name), fullPage: true });
-}
+/** Runs take a while: a longer wait than the usual one. */
+const eventually = <T>(fn: () => T | Promise<T>, timeout = 15_000) => eventuallyWithin(fn, timeout);
 
 describe.skipIf(!(await hasChromium()))("the page of a run in Chromium", () => {
+  let chromium: ChromiumApp | undefined;
   let app: E2eServer;
-  let browser: Browser;
   let page: Page;
 
   beforeAll(async () => {
-    app = await startE2eServer({
+    chromium = await openInChromium({
       env: { MAX_WORKERS: "3", EXECUTOR: "simulated", SIMULATED_CHUNK_MS: "300" },
     });
-    browser = await launchBrowser();
-    page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+    ({ app, page } = chromium);
   }, 120_000);
 
-  afterAll(async () => {
-    await browser?.close();
-    await app?.close();
-  });
+  afterAll(() => chromium?.close());
 
   it("shows a finished run's chunks and diff, and squashes it into main", async () => {
     const project = await makeGitProject(app, "billing");

@@ -1,8 +1,8 @@
-import { type EventPayload, parseWorkerEvent } from "@glm-workers/core/events";
+import { parseWorkerEvent } from "@glm-workers/core/events";
 import { describe, expect, it } from "vitest";
 import { formatDuration } from "../src/lib/clock.ts";
 import { type LogLine, mergeLines, toLogLine } from "../src/lib/log-lines.ts";
-import type { QueueItem, Worker, WorkerEvent, WorkerEventType } from "../src/lib/types.ts";
+import type { Worker } from "../src/lib/types.ts";
 import { compactNumber, costText, formatCost, tokensText, usageTitle } from "../src/lib/usage.ts";
 import {
   activeWorkers,
@@ -11,77 +11,7 @@ import {
   recentWorkers,
   type WorkersData,
 } from "../src/lib/workers-events.ts";
-
-function worker(id: string, patch: Partial<Worker> = {}): Worker {
-  return {
-    id,
-    specId: `spec-${id}`,
-    projectId: `project-${id}`,
-    projectName: `project ${id}`,
-    specTitle: `Spec ${id}`,
-    status: "running",
-    currentChunkId: null,
-    currentChunkTitle: null,
-    currentStep: null,
-    stepDetail: null,
-    progress: { current: 0, total: 4, passed: 0, failed: 0 },
-    startedAt: 1000,
-    finishedAt: null,
-    error: null,
-    executor: "simulated",
-    executorLabel: "Simulated",
-    model: null,
-    branch: null,
-    workdir: null,
-    baseBranch: null,
-    baseCommit: null,
-    landed: null,
-    changes: null,
-    usage: {
-      inputTokens: 0,
-      outputTokens: 0,
-      reasoningTokens: 0,
-      cacheReadTokens: 0,
-      requests: 0,
-      costUsd: 0,
-    },
-    ...patch,
-  };
-}
-
-function item(id: string, priority = 0, addedAt = 1): QueueItem {
-  return {
-    id,
-    specId: `spec-${id}`,
-    projectId: `project-${id}`,
-    projectName: `project ${id}`,
-    specTitle: `Spec ${id}`,
-    priority,
-    addedAt,
-    position: 99,
-    waitReason: "no_slot",
-    waitDetail: "all worker slots in use (2/2)",
-    model: null,
-  };
-}
-
-let nextId = 1;
-/** A published event built the way the server builds it, checked by the shared protocol. */
-function event<T extends WorkerEventType>(
-  type: T,
-  payload: EventPayload<T>,
-  workerId: string | null = null,
-): WorkerEvent {
-  return parseWorkerEvent({
-    ...payload,
-    id: nextId++,
-    type,
-    payload,
-    workerId,
-    specId: null,
-    at: 5000,
-  });
-}
+import { event, item, worker } from "./helpers/fixtures.ts";
 
 const empty: WorkersData = {
   workers: [],

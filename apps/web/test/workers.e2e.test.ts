@@ -1,13 +1,15 @@
-import { mkdir } from "node:fs/promises";
-import { join, resolve } from "node:path";
-import type { Browser, Locator, Page } from "playwright-core";
+import type { Locator, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { hasChromium, launchBrowser } from "./helpers/browser.ts";
-import { type E2eServer, startE2eServer } from "./helpers/server.ts";
-
-const docsDir = resolve(import.meta.dirname, "../../../docs");
-/** `UPDATE_SCREENSHOTS=1` refreshes the screenshots in docs/. */
-const updateScreenshots = process.env.UPDATE_SCREENSHOTS === "1";
+import { api, createProject } from "./helpers/api.ts";
+import {
+  type ChromiumApp,
+  eventually,
+  hasChromium,
+  openInChromium,
+  shoot,
+  updateScreenshots,
+} from "./helpers/browser.ts";
+import type { E2eServer } from "./helpers/server.ts";
 
 interface Made {
   projectId: string;
@@ -23,26 +25,10 @@ interface WorkerJson {
   progress: { current: number; total: number };
 }
 
-async function api<T>(app: E2eServer, path: string, init?: { method?: string; body?: unknown }) {
-  const res = await fetch(`${app.url}${path}`, {
-    method: init?.method ?? "GET",
-    headers: init?.body ? { "content-type": "application/json" } : {},
-    body: init?.body ? JSON.stringify(init.body) : null,
-  });
-  if (!res.ok)
-    throw new Error(`${init?.method ?? "GET"} ${path}: ${res.status} ${await res.text()}`);
-  return (res.status === 204 ? null : await res.json()) as T;
-}
-
 /** A project (own directory: one run per plain directory at a time) with one spec of `chunks`. */
 async function makeSpec(app: E2eServer, name: string, title: string, chunks: number) {
-  const directory = join(app.projectDir, name);
-  await mkdir(directory, { recursive: true });
-  const project = await api<{ id: string }>(app, "/api/projects", {
-    method: "POST",
-    body: { name, directory, description: `${name} service` },
-  });
-  const spec = await api<{ id: string }>(app, `/api/projects/${project.id}/specs`, {
+  const { projectId } = await createProject(app, name);
+  const spec = await api<{ id: string }>(app, `/api/projects/${projectId}/specs`, {
     method: "POST",
     body: {
       title,
@@ -53,24 +39,7 @@ async function makeSpec(app: E2eServer, name: string, title: string, chunks: num
       })),
     },
   });
-  return { projectId: project.id, projectName: name, specId: spec.id, title } satisfies Made;
-}
-
-/** Waits for the UI to get there (generous, so a slow machine does not fail a working app). */
-const eventually = <T>(fn: () => T | Promise<T>, timeout = 10_000) =>
-  expect.poll(fn, { timeout, interval: 100 });
-
-/** Screenshot of the whole page from the top, without transient toasts or hover effects. */
-async function shoot(page: Page, name: string): Promise<void> {
-  await mkdir(docsDir, { recursive: true });
-  // Toasts leave by themselves too: click whatever is there now, without waiting for any.
-  await page.evaluate(() => {
-    for (const b of document.querySelectorAll<HTMLButtonElement>('[aria-label="Dismiss message"]'))
-      b.click();
-  });
-  await page.mouse.move(0, 0);
-  await page.evaluate(() => window.scrollTo(0, 0));
-  await page.screenshot({ path: join(docsDir, name), fullPage: true });
+  return { projectId, projectName: name, specId: spec.id, title } satisfies Made;
 }
 
 const card = (page: Page, specId: string): Locator =>
@@ -104,13 +73,13 @@ async function activity(page: Page, specId: string): Promise<string> {
 }
 
 describe.skipIf(!(await hasChromium()))("workers dashboard in Chromium", () => {
+  let chromium: ChromiumApp | undefined;
   let app: E2eServer;
-  let browser: Browser;
   let page: Page;
   const specs: Made[] = [];
 
   beforeAll(async () => {
-    app = await startE2eServer({
+    chromium = await openInChromium({
       env: {
         MAX_WORKERS: "2",
         EXECUTOR: "simulated",
@@ -118,6 +87,7 @@ describe.skipIf(!(await hasChromium()))("workers dashboard in Chromium", () => {
         GLM_MODELS: MODELS.join(","),
       },
     });
+    ({ app, page } = chromium);
     const plan = [
       ["billing", "Invoice export"],
       ["search", "Fuzzy matching"],
@@ -126,14 +96,9 @@ describe.skipIf(!(await hasChromium()))("workers dashboard in Chromium", () => {
       ["reports", "Weekly digest"],
     ] as const;
     for (const [name, title] of plan) specs.push(await makeSpec(app, name, title, 12));
-    browser = await launchBrowser();
-    page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
   }, 120_000);
 
-  afterAll(async () => {
-    await browser?.close();
-    await app?.close();
-  });
+  afterAll(() => chromium?.close());
 
   const at = (i: number): Made => {
     const made = specs[i];

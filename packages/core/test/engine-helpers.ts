@@ -1,9 +1,26 @@
 import { execFileSync } from "node:child_process";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { afterEach } from "vitest";
+import { createSimulatedExecutor } from "../src/executors/simulated.ts";
+import type { ExecutorFactory } from "../src/executors/types.ts";
 import type { ChunkSnapshot, RunSnapshotInput, ThreadToMain } from "../src/protocol.ts";
+import { removeDir, tempDir } from "../src/testkit/index.ts";
 
 export const CHUNK_MS = 400;
+
+/** `newDir(prefix)` for the tests of this file: a temp dir, removed after the test. */
+export function useTempDirs(): (prefix: string) => string {
+  const dirs: string[] = [];
+  afterEach(() => {
+    for (const d of dirs.splice(0)) removeDir(d);
+  });
+  return (prefix) => {
+    const d = tempDir(prefix);
+    dirs.push(d);
+    return d;
+  };
+}
 
 /** A git repository with one commit, in `dir/repo`. */
 export function makeRepo(dir: string): string {
@@ -57,6 +74,26 @@ export function snapshot(
     chunks,
     executor: { kind: "simulated", simulatedChunkMs: chunkMs ?? CHUNK_MS },
     options,
+  };
+}
+
+/** The simulated executor, recording every call it gets as `<chunk id>:<execute|review>`. */
+export function recordingExecutor(calls: string[]): ExecutorFactory {
+  return (config) => {
+    const inner = createSimulatedExecutor(config);
+    return {
+      kind: inner.kind,
+      label: inner.label,
+      execute(req) {
+        calls.push(`${req.chunk.id}:execute`);
+        return inner.execute(req);
+      },
+      review(req) {
+        calls.push(`${req.chunk.id}:review`);
+        return inner.review(req);
+      },
+      close: () => inner.close(),
+    };
   };
 }
 

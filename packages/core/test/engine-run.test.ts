@@ -1,16 +1,21 @@
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import { afterAll, afterEach, beforeAll, describe, expect, test } from "vitest";
+import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { runSpec } from "../src/engine.ts";
-import { createSimulatedExecutor } from "../src/executors/simulated.ts";
-import type { ExecutorFactory } from "../src/executors/types.ts";
 import { RunPool } from "../src/pool.ts";
 import { RunControl } from "../src/run-control.ts";
-import { removeDir, tempDir } from "../src/testkit/index.ts";
-import { chunk, gitOut, makeRepo, Recorder, snapshot } from "./engine-helpers.ts";
+import {
+  chunk,
+  gitOut,
+  makeRepo,
+  Recorder,
+  recordingExecutor,
+  snapshot,
+  useTempDirs,
+} from "./engine-helpers.ts";
 
 let pool: RunPool;
-const dirs: string[] = [];
+const newDir = useTempDirs();
 
 beforeAll(() => {
   pool = new RunPool({ maxThreads: 2 });
@@ -18,16 +23,6 @@ beforeAll(() => {
 afterAll(async () => {
   await pool.close();
 });
-afterEach(() => {
-  for (const d of dirs.splice(0)) removeDir(d);
-});
-
-function newDir(prefix: string): string {
-  const d = tempDir(prefix);
-  dirs.push(d);
-  return d;
-}
-
 describe("runSpec in a worker thread", () => {
   test("three chunks in a git repo: a worktree branch with one commit per chunk", async () => {
     const dir = newDir("engine-git");
@@ -282,26 +277,6 @@ describe("runSpec in a worker thread", () => {
     expect(gitOut(repo, "rev-parse", `${hashB}^`)).toBe(hashA);
   });
 });
-
-/** The simulated executor, recording every call it gets as `<chunk id>:<execute|review>`. */
-function recordingExecutor(calls: string[]): ExecutorFactory {
-  return (config) => {
-    const inner = createSimulatedExecutor(config);
-    return {
-      kind: inner.kind,
-      label: inner.label,
-      execute(req) {
-        calls.push(`${req.chunk.id}:execute`);
-        return inner.execute(req);
-      },
-      review(req) {
-        calls.push(`${req.chunk.id}:review`);
-        return inner.review(req);
-      },
-      close: () => inner.close(),
-    };
-  };
-}
 
 describe("a failed chunk stops the run", () => {
   test.each([

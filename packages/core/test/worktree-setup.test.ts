@@ -1,19 +1,26 @@
 import { execFileSync } from "node:child_process";
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { afterAll, afterEach, beforeAll, describe, expect, test } from "vitest";
+import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { runSpec } from "../src/engine.ts";
-import { createSimulatedExecutor } from "../src/executors/simulated.ts";
-import type { ExecutorFactory } from "../src/executors/types.ts";
 import { RunPool } from "../src/pool.ts";
 import { descendants, isAlive, processState } from "../src/process-tree.ts";
 import type { RunSnapshotInput, ThreadToMain } from "../src/protocol.ts";
 import { RunControl } from "../src/run-control.ts";
-import { removeDir, tempDir, waitFor } from "../src/testkit/index.ts";
+import { removeDir, waitFor } from "../src/testkit/index.ts";
 import { readRepoConfig, SETUP_MARKER_FILE, setupEnv } from "../src/worktree-setup.ts";
-import { chunk, gitOut, makeRepo, Recorder, sleep, snapshot } from "./engine-helpers.ts";
+import {
+  chunk,
+  gitOut,
+  makeRepo,
+  Recorder,
+  recordingExecutor,
+  sleep,
+  snapshot,
+  useTempDirs,
+} from "./engine-helpers.ts";
 
-const dirs: string[] = [];
+const newDir = useTempDirs();
 let pool: RunPool;
 
 beforeAll(() => {
@@ -22,16 +29,6 @@ beforeAll(() => {
 afterAll(async () => {
   await pool.close({ force: true });
 });
-afterEach(() => {
-  for (const d of dirs.splice(0)) removeDir(d);
-});
-
-function newDir(prefix: string): string {
-  const d = tempDir(prefix);
-  dirs.push(d);
-  return d;
-}
-
 /** A repository with `glm-workers.json` (and a .gitignore for the setup's own files) committed. */
 function repoWithSetup(dir: string, config: unknown): string {
   const repo = makeRepo(dir);
@@ -45,26 +42,6 @@ function repoWithSetup(dir: string, config: unknown): string {
   g("add", "-A");
   g("commit", "-q", "-m", "setup config");
   return repo;
-}
-
-/** The simulated executor, recording every call as `<chunk id>:<execute|review>`. */
-function recordingExecutor(calls: string[]): ExecutorFactory {
-  return (config) => {
-    const inner = createSimulatedExecutor(config);
-    return {
-      kind: inner.kind,
-      label: inner.label,
-      execute(req) {
-        calls.push(`${req.chunk.id}:execute`);
-        return inner.execute(req);
-      },
-      review(req) {
-        calls.push(`${req.chunk.id}:review`);
-        return inner.review(req);
-      },
-      close: () => inner.close(),
-    };
-  };
 }
 
 function start(input: RunSnapshotInput, control = new RunControl()) {
