@@ -1,6 +1,6 @@
 import { defineConfig } from "vitest/config";
 
-const ALL = ["packages/*/test/**/*.test.ts", "apps/*/test/**/*.test.ts"];
+const ALL = ["packages/*/test/**/*.test.{ts,tsx}", "apps/*/test/**/*.test.ts"];
 /** Tests with the real opencode binary: CPU-heavy start-ups, so one file at a time, last. */
 const AGENT = ["packages/*/test/**/*.agent.test.ts", "apps/*/test/**/*.agent.test.ts"];
 
