@@ -74,6 +74,11 @@ describe("Origin and Sec-Fetch-Site on mutations", () => {
       headers: { origin: "http://evil.example" },
     });
     expect(res.status).toBe(403);
+    // in tRPC's error shape, so a tRPC client reads data.code
+    expect(res.json.error).toMatchObject({
+      code: -32003,
+      data: { code: "FORBIDDEN", httpStatus: 403, reason: "FORBIDDEN_ORIGIN" },
+    });
     expect((await counts(t.database)).projects).toBe(0);
   });
 });
@@ -123,7 +128,9 @@ describe("AUTH_TOKEN", () => {
     const none = await call(t.app, "/api/projects");
     expect(none.status).toBe(401);
     expect(none.json.error.code).toBe("UNAUTHORIZED");
-    expect((await call(t.app, "/trpc/projects.list")).status).toBe(401);
+    const trpcNone = await call(t.app, "/trpc/projects.list");
+    expect(trpcNone.status).toBe(401);
+    expect(trpcNone.json.error.data).toMatchObject({ code: "UNAUTHORIZED", httpStatus: 401 });
     const wrong = await call(t.app, "/api/projects", {
       headers: { authorization: "Bearer wrong-token-value" },
     });

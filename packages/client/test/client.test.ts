@@ -161,14 +161,11 @@ test("errors are TRPCClientErrors with the server's code; the token goes on ever
     events.seen.some((e) => e.data.type === "queue_updated"),
   );
 
-  // Without the token: 401 on both links. The auth guard answers /trpc with the REST error body
-  // (`{"error":{"code":"UNAUTHORIZED",…}}`), not a tRPC one, so `data` is empty; the status and
-  // the body are on `meta`.
+  // Without the token: 401 on both links, in tRPC's error shape (`data.code`).
   const anonymous = createGlmWorkersClient({ url: server.url });
   const denied = await failure(anonymous.workers.list.query());
-  const meta = denied.meta as { response?: Response; responseJSON?: { error?: { code?: string } } };
-  expect(meta.response?.status).toBe(401);
-  expect(denied.data?.code ?? meta.responseJSON?.error?.code).toBe("UNAUTHORIZED");
+  expect(denied.data?.code).toBe("UNAUTHORIZED");
+  expect(denied.data?.httpStatus).toBe(401);
   const refused = await new Promise<unknown>((resolve) => {
     const sub = anonymous.workers.onEvent.subscribe({}, { onError: resolve });
     cleanups.push(() => sub.unsubscribe());

@@ -1,15 +1,53 @@
+import { type TRPC_ERROR_CODE_KEY, TRPC_ERROR_CODES_BY_KEY } from "@trpc/server/rpc";
 import type { ErrorHandler, NotFoundHandler } from "hono";
-import { describeError, errorBody } from "../errors.ts";
+import { type DescribedError, describeError, errorBody } from "../errors.ts";
 import type { Logger } from "../logger.ts";
 
-/** The app's one `onError`: every thrown error becomes `{"error":{"code","message","issues"}}`. */
+const TRPC_KEYS: Partial<Record<number, TRPC_ERROR_CODE_KEY>> = {
+  400: "BAD_REQUEST",
+  401: "UNAUTHORIZED",
+  403: "FORBIDDEN",
+  404: "NOT_FOUND",
+  405: "METHOD_NOT_SUPPORTED",
+  409: "CONFLICT",
+  413: "PAYLOAD_TOO_LARGE",
+  415: "UNSUPPORTED_MEDIA_TYPE",
+  503: "SERVICE_UNAVAILABLE",
+};
+
+/**
+ * A refusal of the HTTP layer (auth, origin, host, body size) on `/trpc`, in tRPC's own error
+ * shape, so a tRPC client reads `error.data.code` as it does for a procedure's errors.
+ */
+function trpcErrorBody(described: DescribedError) {
+  const key = TRPC_KEYS[described.status] ?? "INTERNAL_SERVER_ERROR";
+  return {
+    error: {
+      message: described.message,
+      code: TRPC_ERROR_CODES_BY_KEY[key],
+      data: {
+        code: key,
+        httpStatus: described.status,
+        issues: described.issues ?? null,
+        reason: described.code === key ? null : described.code,
+        files: described.files ?? null,
+      },
+    },
+  };
+}
+
+/**
+ * The app's one `onError`: every thrown error becomes `{"error":{"code","message","issues"}}`
+ * (on `/trpc`: tRPC's error shape).
+ */
 export function handleError(logger: Logger): ErrorHandler {
   return function handleError(err, c) {
     const described = describeError(err);
     if (described.internal) {
       logger.error(`${c.req.method} ${c.req.path} failed`, { error: err });
     }
-    return c.json(errorBody(described), described.status);
+    const trpc = c.req.path === "/trpc" || c.req.path.startsWith("/trpc/");
+    return c.json(trpc ? trpcErrorBody(described) : errorBody(described), described.status);
   };
 }
 
