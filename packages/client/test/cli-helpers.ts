@@ -3,12 +3,8 @@ import { existsSync, mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { removeDir, tempDir } from "@glm-workers/core/testkit";
-import { type Database, openDatabase } from "@glm-workers/db/client";
-import { loadEnv } from "../../../apps/server/src/env.ts";
-import { silentLogger } from "../../../apps/server/src/logger.ts";
-import { startOrchestrator } from "../../../apps/server/src/runtime.ts";
-import { type RunningServer, startServer } from "../../../apps/server/src/server.ts";
+import { removeDir } from "@glm-workers/core/testkit";
+import { liveServer } from "../../../apps/server/test/helpers.ts";
 import { createGlmWorkersClient, type GlmWorkersClient } from "../src/index.ts";
 
 /** A real server in this process and the `glm-workers` CLI in child processes. */
@@ -30,41 +26,23 @@ export interface TestServer {
  * The database on tmpfs when there is one: every event is a committed transaction, and waiting
  * for the disk on each would make the whole file crawl on a busy CI machine.
  */
-function dataDir(dir: string): string {
-  return existsSync("/dev/shm") ? mkdtempSync("/dev/shm/glm-cli-test-") : join(dir, "data");
+function shmDir(): string | null {
+  return existsSync("/dev/shm") ? mkdtempSync("/dev/shm/glm-cli-test-") : null;
 }
 
 export async function startTestServer(overrides: Record<string, string> = {}): Promise<TestServer> {
-  const dir = tempDir("cli-test");
-  const data = dataDir(dir);
-  const env = loadEnv(
-    {
-      DATABASE_URL: `file:${join(data, "test.db")}`,
-      WEB_DIST: join(dir, "no-web-dist"),
-      PORT: "0",
-      ...overrides,
-    },
-    { cwd: dir },
-  );
-  const database: Database = await openDatabase({ url: env.DATABASE_URL });
-  const orchestrator = await startOrchestrator(env, database, silentLogger);
-  const server: RunningServer = await startServer({
-    env,
-    database,
-    orchestrator,
-    logger: silentLogger,
-    cwd: dir,
+  const shm = shmDir();
+  const live = await liveServer({
+    ...(shm ? { DATABASE_URL: `file:${join(shm, "test.db")}` } : {}),
+    ...overrides,
   });
   return {
-    url: server.url,
-    dir,
-    trpc: createGlmWorkersClient({ url: server.url }),
+    url: live.url,
+    dir: live.box.dir,
+    trpc: createGlmWorkersClient({ url: live.url }),
     async close() {
-      await server.close();
-      await orchestrator.close({ force: true });
-      await database.close();
-      removeDir(dir);
-      removeDir(data);
+      await live.close();
+      if (shm) removeDir(shm);
     },
   };
 }
