@@ -1,5 +1,5 @@
 import { executorLabel } from "@glm-workers/core";
-import { usageSchema } from "@glm-workers/core/events";
+import { emptyUsage, usageSchema } from "@glm-workers/core/events";
 import {
   EventBus,
   Orchestrator,
@@ -99,14 +99,7 @@ async function boot() {
   return { env, launcher, events, orchestrator, rest, trpc, projectDir: box.projectDir };
 }
 
-const ZERO = {
-  inputTokens: 0,
-  outputTokens: 0,
-  reasoningTokens: 0,
-  cacheReadTokens: 0,
-  requests: 0,
-  costUsd: 0,
-};
+const ZERO = emptyUsage();
 const request = {
   inputTokens: 120_000,
   outputTokens: 2_000,

@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { emptyUsage } from "../src/events.ts";
 import type { UsageReport } from "../src/store/index.ts";
 import { addUsage, USAGE_WINDOW_MS, usageReads } from "../src/store/index.ts";
 import { must, progress, seedSpecs, startRun, storeFixture } from "./store-helpers.ts";
@@ -133,14 +134,7 @@ describe("run store: usage", () => {
     const { d, store } = await storeFixture();
     const { project, specs } = await seedSpecs(d, 1, 1);
     const { spec } = must(specs[0]);
-    const zero = {
-      inputTokens: 0,
-      outputTokens: 0,
-      reasoningTokens: 0,
-      cacheReadTokens: 0,
-      requests: 0,
-      costUsd: 0,
-    };
+    const zero = emptyUsage();
     expect(await store.usage.spec(spec.id)).toEqual(zero);
     expect(await store.usage.project(project.id)).toEqual(zero);
     expect(await store.usage.summary()).toEqual({ last5h: zero, total: zero });
@@ -174,17 +168,7 @@ describe("run store: usage", () => {
   });
 
   it("addUsage adds a report the way the store sums it", () => {
-    const zero = addUsage(
-      {
-        inputTokens: 0,
-        outputTokens: 0,
-        reasoningTokens: 0,
-        cacheReadTokens: 0,
-        requests: 0,
-        costUsd: 0,
-      },
-      report({ costMicros: null }),
-    );
+    const zero = addUsage(emptyUsage(), report({ costMicros: null }));
     expect(zero).toEqual({ ...times(1), costUsd: null });
     const priced = addUsage(zero, report({ costMicros: 1000 }));
     expect(priced).toEqual({ ...times(2), costUsd: 0.001 });

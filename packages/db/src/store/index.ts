@@ -1,10 +1,8 @@
 import { inArray } from "drizzle-orm";
-import type { FinishedWorkerStatus, LandingKind } from "../enums.ts";
+import type { LandingKind } from "../enums.ts";
 import {
-  type Changes,
   type EventPayload,
   type NewEvent,
-  type Progress,
   type QueueItemView,
   toWorkerEvent,
   type WorkerEvent,
@@ -52,6 +50,7 @@ import {
   type LaunchOptions,
   markLaunched,
   type RunBatch,
+  type RunEnd,
   recoverableWorkers,
   renewLeases,
   runInputs,
@@ -68,7 +67,7 @@ import {
 
 export type { StaleWorktree, UnlandedRun } from "./landing.ts";
 export { reorderPriorities } from "./queue-order.ts";
-export type { LaunchOptions, RunBatch, RunInputs, WorkerPatch } from "./runs.ts";
+export type { LaunchOptions, RunBatch, RunEnd, RunInputs, WorkerPatch } from "./runs.ts";
 export { progressColumns } from "./runs.ts";
 export type { UsageCounters, UsageReads, UsageReport } from "./usage.ts";
 export { addUsage, toUsage, USAGE_WINDOW_MS, usageReads } from "./usage.ts";
@@ -230,16 +229,7 @@ export function createRunStore(options: RunStoreOptions) {
      */
     recordUsage: (workerId: string, reports: readonly UsageReport[]) =>
       eventsOnly((tx) => recordUsage(tx, workerId, reports)),
-    async finishRun(
-      workerId: string,
-      end: {
-        status: FinishedWorkerStatus;
-        error: string | null;
-        progress: Progress;
-        reason?: string;
-        changes?: Changes | null;
-      },
-    ) {
+    async finishRun(workerId: string, end: RunEnd) {
       const r = await commit(async (tx) => {
         const { view, events } = await finishRun(tx, workerId, end, label);
         return { result: view, events };

@@ -245,18 +245,21 @@ const SPEC_STATUS_AFTER: Record<FinishedWorkerStatus, SpecStatus> = {
   stopped: "ready",
 };
 
+/** How a run ended, as `finishRun` records it. */
+export interface RunEnd {
+  status: FinishedWorkerStatus;
+  error: string | null;
+  progress: Progress;
+  reason?: string;
+  /** What the run's branch changes against its base, when it could be counted. */
+  changes?: Changes | null;
+}
+
 /** A run ended: final worker state, the spec's status, and `worker_<status>`. */
 export async function finishRun(
   tx: WriteTx,
   workerId: string,
-  end: {
-    status: FinishedWorkerStatus;
-    error: string | null;
-    progress: Progress;
-    reason?: string;
-    /** What the run's branch changes against its base, when it could be counted. */
-    changes?: Changes | null;
-  },
+  end: RunEnd,
   label: ExecutorLabel,
 ): Promise<{ view: WorkerView | null; events: NewEvent[] }> {
   const now = Date.now();
