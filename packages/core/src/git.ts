@@ -45,12 +45,21 @@ function gitEnv(extra: Record<string, string> | undefined): NodeJS.ProcessEnv {
   return { ...env, GIT_TERMINAL_PROMPT: "0", LC_ALL: "C", ...extra };
 }
 
-/** Runs `git <args>` in `cwd` and resolves with stdout. */
-export function git(
+export interface GitExit {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/**
+ * Runs `git <args>` in `cwd` and resolves with its exit code and output; rejects only when git
+ * could not be run to its end (not found, aborted, output over the buffer).
+ */
+export function gitExit(
   cwd: string,
   args: readonly string[],
   opts: { signal?: AbortSignal; env?: Record<string, string> } = {},
-): Promise<string> {
+): Promise<GitExit> {
   return new Promise((resolvePromise, reject) => {
     execFile(
       "git",
@@ -62,33 +71,6 @@ export function git(
         ...(opts.signal ? { signal: opts.signal } : {}),
       },
       (err, stdout, stderr) => {
-        if (err) {
-          const detail = String(stderr).trim() || coerceError(err).message;
-          reject(new GitError(`git ${args.join(" ")}: ${detail}`, args, String(stderr)));
-        } else resolvePromise(String(stdout));
-      },
-    );
-  });
-}
-
-export interface GitExit {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-/** Runs `git <args>` in `cwd` and resolves with its exit code and output (never rejects on exit). */
-export function gitExit(
-  cwd: string,
-  args: readonly string[],
-  opts: { env?: Record<string, string> } = {},
-): Promise<GitExit> {
-  return new Promise((resolvePromise, reject) => {
-    execFile(
-      "git",
-      [...args],
-      { cwd, maxBuffer: 64 * 1024 * 1024, env: gitEnv(opts.env) },
-      (err, stdout, stderr) => {
         const code = err ? (err as { code?: unknown }).code : 0;
         if (err && typeof code !== "number") reject(coerceError(err));
         else
@@ -98,44 +80,56 @@ export function gitExit(
   });
 }
 
-/** The top-level directory of the repository containing `dir`, or null when not in a repo. */
-export async function gitTopLevel(dir: string): Promise<string | null> {
+/** Runs `git <args>` in `cwd` and resolves with stdout; any failure is a GitError. */
+export async function git(
+  cwd: string,
+  args: readonly string[],
+  opts: { signal?: AbortSignal; env?: Record<string, string> } = {},
+): Promise<string> {
+  const what = `git ${args.join(" ")}`;
+  let r: GitExit;
   try {
-    return (await git(dir, ["rev-parse", "--show-toplevel"])).trim() || null;
-  } catch {
-    return null;
+    r = await gitExit(cwd, args, opts);
+  } catch (err) {
+    throw new GitError(`${what}: ${coerceError(err).message}`, args, "");
   }
+  if (r.code !== 0) {
+    const detail = r.stderr.trim() || `Command failed with exit code ${r.code}`;
+    throw new GitError(`${what}: ${detail}`, args, r.stderr);
+  }
+  return r.stdout;
+}
+
+/** Whether `git <args>` exits 0 (false also when git cannot run). */
+async function gitSucceeds(dir: string, args: readonly string[]): Promise<boolean> {
+  return (await gitExit(dir, args).catch(() => null))?.code === 0;
+}
+
+/** The trimmed output of `git <args>`; null when it fails or prints nothing. */
+async function gitValue(dir: string, args: readonly string[]): Promise<string | null> {
+  const r = await gitExit(dir, args).catch(() => null);
+  return r?.code === 0 ? r.stdout.trim() || null : null;
+}
+
+/** The top-level directory of the repository containing `dir`, or null when not in a repo. */
+export function gitTopLevel(dir: string): Promise<string | null> {
+  return gitValue(dir, ["rev-parse", "--show-toplevel"]);
 }
 
 export async function isGitRepo(dir: string): Promise<boolean> {
   return (await gitTopLevel(dir)) !== null;
 }
 
-async function hasCommit(dir: string): Promise<boolean> {
-  try {
-    await git(dir, ["rev-parse", "--verify", "--quiet", "HEAD^{commit}"]);
-    return true;
-  } catch {
-    return false;
-  }
+function hasCommit(dir: string): Promise<boolean> {
+  return gitSucceeds(dir, ["rev-parse", "--verify", "--quiet", "HEAD^{commit}"]);
 }
 
-export async function branchExists(dir: string, branch: string): Promise<boolean> {
-  try {
-    await git(dir, ["show-ref", "--verify", "--quiet", `refs/heads/${branch}`]);
-    return true;
-  } catch {
-    return false;
-  }
+export function branchExists(dir: string, branch: string): Promise<boolean> {
+  return gitSucceeds(dir, ["show-ref", "--verify", "--quiet", `refs/heads/${branch}`]);
 }
 
-export async function currentBranch(dir: string): Promise<string | null> {
-  try {
-    const name = (await git(dir, ["symbolic-ref", "--quiet", "--short", "HEAD"])).trim();
-    return name || null;
-  } catch {
-    return null;
-  }
+export function currentBranch(dir: string): Promise<string | null> {
+  return gitValue(dir, ["symbolic-ref", "--quiet", "--short", "HEAD"]);
 }
 
 export function slugify(text: string, max = 40): string {
@@ -307,20 +301,12 @@ export async function prepareWorkspace(opts: PrepareWorkspaceOptions): Promise<W
 }
 
 /** The commit `rev` names in `dir`, or null when it names none. */
-export async function revParse(dir: string, rev: string): Promise<string | null> {
-  try {
-    return (await git(dir, ["rev-parse", "--verify", "--quiet", `${rev}^{commit}`])).trim() || null;
-  } catch {
-    return null;
-  }
+export function revParse(dir: string, rev: string): Promise<string | null> {
+  return gitValue(dir, ["rev-parse", "--verify", "--quiet", `${rev}^{commit}`]);
 }
 
-async function mergeBase(dir: string, a: string, b: string): Promise<string | null> {
-  try {
-    return (await git(dir, ["merge-base", a, b])).trim() || null;
-  } catch {
-    return null;
-  }
+function mergeBase(dir: string, a: string, b: string): Promise<string | null> {
+  return gitValue(dir, ["merge-base", a, b]);
 }
 
 /**
@@ -332,14 +318,4 @@ export async function commitAll(workdir: string, message: string): Promise<strin
   await git(workdir, ["add", "-A"]);
   await git(workdir, [...IDENTITY, "commit", "--allow-empty", "--no-verify", "-q", "-m", message]);
   return (await git(workdir, ["rev-parse", "HEAD"])).trim();
-}
-
-/** Removes a run's worktree (its branch stays unless `deleteBranch`). */
-export async function removeWorktree(
-  repoDir: string,
-  worktreeDir: string,
-  opts: { deleteBranch?: string } = {},
-): Promise<void> {
-  await git(repoDir, ["worktree", "remove", "--force", worktreeDir]);
-  if (opts.deleteBranch) await git(repoDir, ["branch", "-D", opts.deleteBranch]);
 }
