@@ -28,6 +28,15 @@ export class OrchestratorError extends Error {
   }
 }
 
+/** A 409 refusal with a specific reason (and the paths it is about). */
+export function conflictError(
+  reason: string,
+  message: string,
+  files?: string[],
+): OrchestratorError {
+  return new OrchestratorError("CONFLICT", message, { reason, ...(files ? { files } : {}) });
+}
+
 export function coerceError(err: unknown): Error {
   if (err instanceof Error) return err;
   return new Error(typeof err === "string" ? err : JSON.stringify(err));

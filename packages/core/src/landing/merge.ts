@@ -3,7 +3,7 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { MergeStrategy } from "@glm-workers/db/enums";
-import { OrchestratorError } from "../errors.ts";
+import { conflictError as conflict } from "../errors.ts";
 import { currentBranch, GitError, git, gitExit, IDENTITY, revParse } from "../git.ts";
 
 /**
@@ -21,13 +21,11 @@ export interface MergeRequest {
   /** The repository's top-level directory (the user's checkout). */
   top: string;
   baseBranch: string;
+  /** The run's branch (for messages) and its tip, the commit that is merged. */
   branch: string;
+  runHead: string;
   strategy: MergeStrategy;
   message: string;
-}
-
-function conflict(reason: string, message: string, files?: string[]): OrchestratorError {
-  return new OrchestratorError("CONFLICT", message, { reason, ...(files ? { files } : {}) });
 }
 
 /** The user's identity when git has one for this repository, else the product's. */
@@ -163,9 +161,7 @@ function overwrittenUntracked(stderr: string): string[] {
  * head. Refusals (`OrchestratorError` CONFLICT with a reason) change nothing.
  */
 export async function mergeBranch(req: MergeRequest): Promise<string> {
-  const { top, baseBranch, branch, strategy, message } = req;
-  const runHead = await revParse(top, `refs/heads/${branch}`);
-  if (!runHead) throw conflict("NO_BRANCH", `the run's branch ${branch} no longer exists`);
+  const { top, baseBranch, branch, runHead, strategy, message } = req;
   const onto = await checkCheckout(top, baseBranch);
 
   const merged = await mergeTree(top, onto, runHead);

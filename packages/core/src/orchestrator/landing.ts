@@ -1,7 +1,7 @@
-import type { MergeStrategy } from "@glm-workers/db/enums";
+import { ACTIVE_WORKER_STATUSES, type MergeStrategy } from "@glm-workers/db/enums";
 import type { Changes, WorkerView } from "@glm-workers/db/events";
 import type { WorkerRow } from "@glm-workers/db/schema";
-import { coerceError, OrchestratorError } from "../errors.ts";
+import { coerceError, conflictError as conflict, OrchestratorError } from "../errors.ts";
 import { branchExists, gitExit, gitTopLevel, revParse } from "../git.ts";
 import { changedPaths, diffFiles, diffStats } from "../landing/diff.ts";
 import { mergeBranch } from "../landing/merge.ts";
@@ -15,16 +15,12 @@ import type { OrchestratorContext } from "./context.ts";
  * the outcome. One landing operation per repository at a time.
  */
 
-const ACTIVE = new Set(["idle", "running", "paused"]);
+const ACTIVE = new Set<string>(ACTIVE_WORKER_STATUSES);
 const LANDED_AS: Record<MergeStrategy, "squashed" | "merged" | "rebased"> = {
   squash: "squashed",
   merge: "merged",
   rebase: "rebased",
 };
-
-function conflict(reason: string, message: string): OrchestratorError {
-  return new OrchestratorError("CONFLICT", message, { reason });
-}
 
 interface RunRepo {
   row: WorkerRow;
@@ -217,6 +213,7 @@ export class Landing {
         top: run.top,
         baseBranch,
         branch,
+        runHead,
         strategy: opts.strategy,
         message,
       });

@@ -26,6 +26,7 @@ import {
   markLanded,
   staleWorktrees,
   unlandedRuns,
+  workerRow,
 } from "./landing.ts";
 import {
   enqueue,
@@ -255,8 +256,7 @@ export function createRunStore(options: RunStoreOptions) {
     latestWorkerOf: (specId: string) => latestWorkerOf(db, specId),
     staleWorktrees: (before: number) => staleWorktrees(db, before),
     clearWorkdirs: (ids: readonly string[]) => write((tx) => clearWorkdirs(tx, ids)),
-    /** The row of a worker (what the landing operations need beyond its view). */
-    workerRow: (id: string) => runInputs(db, id, label).then((r) => r?.row ?? null),
+    workerRow: (id: string) => workerRow(db, id),
 
     // ---- settings and retention -----------------------------------------------------
     /** Stores a setting and publishes the orchestrator's settings after the change. */

@@ -88,6 +88,12 @@ export async function unlandedRuns(q: Queryable, projectId: string): Promise<Unl
   return out;
 }
 
+/** A worker's row (what the landing operations need beyond its view). */
+export async function workerRow(q: Queryable, id: string): Promise<WorkerRow | null> {
+  const [row] = await q.select().from(workers).where(eq(workers.id, id)).limit(1);
+  return row ?? null;
+}
+
 /** The newest run of a spec. */
 export async function latestWorkerOf(q: Queryable, specId: string): Promise<WorkerRow | null> {
   const [row] = await q
