@@ -1,5 +1,6 @@
 import { OrchestratorError } from "@glm-workers/core/errors";
 import { ClosedError, DbError } from "@glm-workers/db/errors";
+import type { TRPC_ERROR_CODE_KEY } from "@trpc/server";
 import { HTTPException } from "hono/http-exception";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
 import { z } from "zod";
@@ -84,6 +85,23 @@ const STATUS_CODES: Partial<Record<number, string>> = {
   415: "UNSUPPORTED_MEDIA_TYPE",
   503: "SERVICE_UNAVAILABLE",
 };
+
+/** The tRPC code of an HTTP status (what a tRPC client reads as `error.data.code`). */
+const TRPC_CODES: Partial<Record<number, TRPC_ERROR_CODE_KEY>> = {
+  400: "BAD_REQUEST",
+  401: "UNAUTHORIZED",
+  403: "FORBIDDEN",
+  404: "NOT_FOUND",
+  405: "METHOD_NOT_SUPPORTED",
+  409: "CONFLICT",
+  413: "PAYLOAD_TOO_LARGE",
+  415: "UNSUPPORTED_MEDIA_TYPE",
+  503: "SERVICE_UNAVAILABLE",
+};
+
+export function trpcCodeOf(status: number): TRPC_ERROR_CODE_KEY {
+  return TRPC_CODES[status] ?? "INTERNAL_SERVER_ERROR";
+}
 
 export function describeError(err: unknown): DescribedError {
   if (err instanceof ApiError) {

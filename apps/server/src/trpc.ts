@@ -3,10 +3,17 @@ import type { GatewayState } from "@glm-workers/core/gateway";
 import type { Orchestrator } from "@glm-workers/core/orchestrator";
 import type { Database } from "@glm-workers/db/client";
 import type { Repositories } from "@glm-workers/db/repositories";
-import { initTRPC, type TRPC_ERROR_CODE_KEY, TRPCError } from "@trpc/server";
+import { initTRPC, TRPCError } from "@trpc/server";
 import { z } from "zod";
 import type { Env } from "./env.ts";
-import { ApiError, type ApiIssue, describeError, summarizeIssues, zodIssues } from "./errors.ts";
+import {
+  ApiError,
+  type ApiIssue,
+  describeError,
+  summarizeIssues,
+  trpcCodeOf,
+  zodIssues,
+} from "./errors.ts";
 import type { Logger } from "./logger.ts";
 import type { Catalog } from "./services/catalog.ts";
 
@@ -31,16 +38,6 @@ export type AppContext = {
   gateway: { state(): GatewayState } | null;
 };
 
-const TRPC_CODES: Partial<Record<number, TRPC_ERROR_CODE_KEY>> = {
-  400: "BAD_REQUEST",
-  401: "UNAUTHORIZED",
-  403: "FORBIDDEN",
-  404: "NOT_FOUND",
-  409: "CONFLICT",
-  413: "PAYLOAD_TOO_LARGE",
-  503: "SERVICE_UNAVAILABLE",
-};
-
 function isZodError(value: unknown): value is z.ZodError {
   return (
     value instanceof z.ZodError ||
@@ -54,7 +51,7 @@ function isZodError(value: unknown): value is z.ZodError {
 export function toTRPCError(err: unknown): TRPCError {
   if (err instanceof TRPCError) return err;
   const described = describeError(err);
-  const code = TRPC_CODES[described.status] ?? "INTERNAL_SERVER_ERROR";
+  const code = trpcCodeOf(described.status);
   return new TRPCError({
     code,
     message: code === "INTERNAL_SERVER_ERROR" ? "internal server error" : described.message,

@@ -1,26 +1,14 @@
-import { type TRPC_ERROR_CODE_KEY, TRPC_ERROR_CODES_BY_KEY } from "@trpc/server/rpc";
+import { TRPC_ERROR_CODES_BY_KEY } from "@trpc/server/rpc";
 import type { ErrorHandler, NotFoundHandler } from "hono";
-import { type DescribedError, describeError, errorBody } from "../errors.ts";
+import { type DescribedError, describeError, errorBody, trpcCodeOf } from "../errors.ts";
 import type { Logger } from "../logger.ts";
-
-const TRPC_KEYS: Partial<Record<number, TRPC_ERROR_CODE_KEY>> = {
-  400: "BAD_REQUEST",
-  401: "UNAUTHORIZED",
-  403: "FORBIDDEN",
-  404: "NOT_FOUND",
-  405: "METHOD_NOT_SUPPORTED",
-  409: "CONFLICT",
-  413: "PAYLOAD_TOO_LARGE",
-  415: "UNSUPPORTED_MEDIA_TYPE",
-  503: "SERVICE_UNAVAILABLE",
-};
 
 /**
  * A refusal of the HTTP layer (auth, origin, host, body size) on `/trpc`, in tRPC's own error
  * shape, so a tRPC client reads `error.data.code` as it does for a procedure's errors.
  */
 function trpcErrorBody(described: DescribedError) {
-  const key = TRPC_KEYS[described.status] ?? "INTERNAL_SERVER_ERROR";
+  const key = trpcCodeOf(described.status);
   return {
     error: {
       message: described.message,
