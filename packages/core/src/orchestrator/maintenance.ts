@@ -19,8 +19,9 @@ export class Maintenance {
   ) {}
 
   /**
-   * Starts the heartbeat and the retention timer; retention (events and old worktrees) also
-   * runs once now, after `git worktree prune` in every project repository.
+   * Starts the heartbeat and the retention timer; retention also runs once now: events before
+   * this resolves, `git worktree prune` in every project repository and old worktrees after it
+   * in the background.
    */
   async start(): Promise<void> {
     const { o, store } = this.ctx;
@@ -34,12 +35,15 @@ export class Maintenance {
     );
     for (const t of this.#timers) t.unref();
     await this.trimEvents();
-    try {
-      await this.landing.pruneWorktrees(await store.allProjectDirectories());
-    } catch (err) {
-      o.log("warn", `git worktree prune failed: ${coerceError(err).message}`);
-    }
-    await this.removeStaleWorktrees();
+    // git work in every project: in the background, so queued runs need not wait for it
+    void (async () => {
+      try {
+        await this.landing.pruneWorktrees(await store.allProjectDirectories());
+      } catch (err) {
+        o.log("warn", `git worktree prune failed: ${coerceError(err).message}`);
+      }
+      await this.removeStaleWorktrees();
+    })();
   }
 
   /** Removes the worktrees of unlanded runs that ended longer ago than the worktree retention. */
