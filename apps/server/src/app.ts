@@ -14,6 +14,7 @@ import { handleError, handleNotFound } from "./middleware/errors.ts";
 import { hostGuard, originGuard, securityHeaders } from "./middleware/security.ts";
 import { chunksRoutes } from "./rest/chunks.ts";
 import { healthRoutes } from "./rest/health.ts";
+import { metricsRoutes } from "./rest/metrics.ts";
 import { projectsRoutes } from "./rest/projects.ts";
 import { specsRoutes } from "./rest/specs.ts";
 import { usageRoutes } from "./rest/usage.ts";
@@ -124,6 +125,7 @@ export function createApp(deps: AppDeps): Hono {
       gateway: ctx.gateway,
     }),
   );
+  api.route("/", metricsRoutes(ctx.orchestrator ?? undefined));
   api.route("/", projectsRoutes(ctx.catalog));
   api.route("/", specsRoutes(ctx.catalog));
   api.route("/", chunksRoutes(ctx.catalog));

@@ -120,3 +120,11 @@ export async function measureEngineLatency(
     abortResultMs: stats(abortResult),
   };
 }
+
+/** The bench worker entry (instant executor) for `new RunPool({ workerFile })`. */
+export function benchWorkerFile(): URL {
+  return new URL(
+    import.meta.url.endsWith(".ts") ? "./bench-worker.ts" : "./bench-worker.js",
+    import.meta.url,
+  );
+}

@@ -1,6 +1,6 @@
 import { execFile } from "node:child_process";
 import { existsSync, mkdirSync } from "node:fs";
-import { isAbsolute, join, relative, resolve } from "node:path";
+import { dirname, isAbsolute, join, relative, resolve } from "node:path";
 import { coerceError } from "./errors.ts";
 
 /**
@@ -112,8 +112,22 @@ async function gitValue(dir: string, args: readonly string[]): Promise<string | 
 }
 
 /** The top-level directory of the repository containing `dir`, or null when not in a repo. */
-export function gitTopLevel(dir: string): Promise<string | null> {
+export async function gitTopLevel(dir: string): Promise<string | null> {
+  // No `.git` here or above (and no GIT_DIR): git would say the same after a process start.
+  if (!process.env.GIT_DIR && !hasGitAbove(resolve(dir))) return null;
   return gitValue(dir, ["rev-parse", "--show-toplevel"]);
+}
+
+/** Is there a `.git` (directory or worktree file) in `directory` or above it? No subprocess. */
+export function hasGitAbove(directory: string): boolean {
+  let dir = directory;
+  for (let i = 0; i < 64; i++) {
+    if (existsSync(join(dir, ".git"))) return true;
+    const parent = dirname(dir);
+    if (parent === dir) return false;
+    dir = parent;
+  }
+  return true; // deeper than any real tree: let git decide
 }
 
 export async function isGitRepo(dir: string): Promise<boolean> {

@@ -1,6 +1,7 @@
 import type { MessagePort } from "node:worker_threads";
 import { runSpec } from "./engine.ts";
 import { coerceError } from "./errors.ts";
+import type { ExecutorFactory } from "./executors/types.ts";
 import {
   mainToThreadSchema,
   type RunResult,
@@ -21,7 +22,17 @@ export interface RunTask {
  * zod schemas; the thread never touches the database. The port is closed when the run ends,
  * after the `done` message.
  */
-export default async function runTask({ port, snapshot }: RunTask): Promise<RunResult> {
+export default createRunTask();
+
+/** The task function of a worker entry; `createExecutor` defaults to the executor registry. */
+export function createRunTask(createExecutor?: ExecutorFactory) {
+  return (task: RunTask) => runTask(task, createExecutor);
+}
+
+async function runTask(
+  { port, snapshot }: RunTask,
+  createExecutor: ExecutorFactory | undefined,
+): Promise<RunResult> {
   let open = true;
   const send = (msg: ThreadToMain) => {
     if (!open) return;
@@ -57,7 +68,11 @@ export default async function runTask({ port, snapshot }: RunTask): Promise<RunR
   };
   port.on("message", onMessage);
   try {
-    return await runSpec(snapshot, { control, send });
+    return await runSpec(snapshot, {
+      control,
+      send,
+      ...(createExecutor ? { createExecutor } : {}),
+    });
   } catch (err) {
     const error = coerceError(err);
     reportError(error);

@@ -152,6 +152,9 @@ export const workerViewSchema = z.object({
 });
 export type WorkerView = z.infer<typeof workerViewSchema>;
 
+/** The most queue items a `queue_updated` event carries (the head of the queue). */
+export const QUEUE_EVENT_ITEMS = 100;
+
 /** A waiting spec; `position` is its 1-based place in the queue. */
 export const queueItemViewSchema = z.object({
   id: z.string(),
@@ -182,7 +185,13 @@ export const eventPayloadShapes = {
   worker_stopped: { ...worker, reason: z.string() },
   worker_landed: { ...worker, how: z.enum(LANDING_KINDS) },
   queue_updated: {
+    /**
+     * The head of the queue in order: every item when at most QUEUE_EVENT_ITEMS wait, else the
+     * first QUEUE_EVENT_ITEMS (the rest are read page by page through the queue API).
+     */
     queue: z.array(queueItemViewSchema),
+    /** Items queued in all (events stored before the field existed read as `queue.length`). */
+    total: z.number().int().nonnegative().optional(),
     paused: z.boolean(),
     /** Why the product held the queue (a refused key…); null when the user paused it or it runs. */
     holdReason: z.string().nullable().default(null),

@@ -138,9 +138,11 @@ export class GroupWriter {
   }
 
   async #loop(): Promise<void> {
-    // let writes issued in the same tick join the first batch
-    await Promise.resolve();
     while (this.#queue.length > 0) {
+      // Before each batch, let the event loop run once: the statements of a local file block the
+      // thread, so messages and requests that arrived meanwhile (a run's thread reporting, an
+      // HTTP call) only reach the queue now — and then share this batch's commit (one fsync).
+      await new Promise<void>((resolve) => setImmediate(resolve));
       const batch = this.#queue.splice(0, this.#o.maxBatchSize);
       await this.#runBatch(batch);
     }

@@ -4,6 +4,8 @@ import {
   mergeInput,
   type Orchestrator,
   queueAddInput,
+  queueMoveInput,
+  queuePageInput,
   queuePatchInput,
   queueReorderInput,
   retryInput,
@@ -126,13 +128,15 @@ export function workersRoutes(orchestrator: Orchestrator, catalog: Catalog) {
     return c.json({ logs, lastEventId: logs.at(-1)?.id ?? query.after });
   });
 
-  app.get("/queue", async (c) =>
-    c.json({
-      queue: await orchestrator.listQueue(),
+  app.get("/queue", async (c) => {
+    const page = parseQuery(c, queuePageInput);
+    return c.json({
+      queue: await orchestrator.listQueue(page),
+      total: await orchestrator.queueLength(),
       paused: orchestrator.queuePaused,
       holdReason: orchestrator.queueHoldReason,
-    }),
-  );
+    });
+  });
   app.post("/queue", async (c) => {
     const body = await parseJsonBody(c, queueAddInput);
     await catalog.specs.checkRunModel(body.specId, body.model);
@@ -141,6 +145,10 @@ export function workersRoutes(orchestrator: Orchestrator, catalog: Catalog) {
   app.post("/queue/reorder", async (c) => {
     const body = await parseJsonBody(c, queueReorderInput);
     return c.json({ queue: await orchestrator.reorder(body.ids) });
+  });
+  app.post("/queue/:id/move", async (c) => {
+    const body = await parseJsonBody(c, queueMoveInput);
+    return c.json(await orchestrator.moveInQueue(workerId(c.req.param("id")), body.position));
   });
   app.post("/queue/pause", async (c) => {
     await orchestrator.setQueuePaused(true);

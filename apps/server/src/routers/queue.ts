@@ -1,6 +1,8 @@
 import {
   idSchema,
   queueAddInput,
+  queueMoveInput,
+  queuePageInput,
   queuePatchInput,
   queueReorderInput,
 } from "@glm-workers/core/orchestrator";
@@ -9,8 +11,10 @@ import { z } from "zod";
 import { orchestratorProcedure } from "../trpc.ts";
 
 export const queueRouter = {
-  list: orchestratorProcedure.query(async ({ ctx }) => ({
-    queue: await ctx.orchestrator.listQueue(),
+  /** The whole queue, or one page (`limit` items from `offset`); `total`: items queued in all. */
+  list: orchestratorProcedure.input(queuePageInput.optional()).query(async ({ ctx, input }) => ({
+    queue: await ctx.orchestrator.listQueue(input ?? {}),
+    total: await ctx.orchestrator.queueLength(),
     paused: ctx.orchestrator.queuePaused,
     holdReason: ctx.orchestrator.queueHoldReason,
   })),
@@ -30,6 +34,10 @@ export const queueRouter = {
   reorder: orchestratorProcedure
     .input(queueReorderInput)
     .mutation(({ ctx, input }) => ctx.orchestrator.reorder(input.ids)),
+  /** Moves one item to a 1-based position (clamped to the queue); the others keep their order. */
+  move: orchestratorProcedure
+    .input(queueMoveInput.extend({ id: idSchema }))
+    .mutation(({ ctx, input }) => ctx.orchestrator.moveInQueue(input.id, input.position)),
   setPaused: orchestratorProcedure
     .input(z.object({ paused: z.boolean() }))
     .mutation(async ({ ctx, input }) => {

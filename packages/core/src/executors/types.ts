@@ -60,7 +60,8 @@ export interface ReviewRequest {
 }
 
 export interface Executor {
-  readonly kind: ExecutorKind;
+  /** `instant`: the benchmarks' executor (never configurable, see instant.ts). */
+  readonly kind: ExecutorKind | "instant";
   /** Human label, e.g. "Simulated (no real agent)". */
   readonly label: string;
   execute(req: ExecuteRequest): ExecutionHandle;

@@ -1,5 +1,6 @@
-import { existsSync, readFileSync } from "node:fs";
-import { join } from "node:path";
+import { readFileSync } from "node:fs";
+import { resolve } from "node:path";
+import { hasGitAbove } from "../git.ts";
 import type { WaitReason } from "./types.ts";
 
 /** Bytes of memory the kernel says can be given to new processes (MemAvailable). */
@@ -38,14 +39,7 @@ export type Decision =
 
 /** Is `directory` the top of (or inside) a git work tree? Cheap check, no subprocess. */
 export function looksLikeGitRepo(directory: string): boolean {
-  let dir = directory;
-  for (let i = 0; i < 32; i++) {
-    if (existsSync(join(dir, ".git"))) return true;
-    const parent = join(dir, "..");
-    if (parent === dir) return false;
-    dir = parent;
-  }
-  return false;
+  return hasGitAbove(resolve(directory));
 }
 
 export function decide(

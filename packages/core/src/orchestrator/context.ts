@@ -93,6 +93,13 @@ export class OrchestratorContext {
   readonly o: ResolvedOptions;
   readonly store: RunStore;
   readonly active = new Map<string, Active>();
+  /**
+   * Runs claimed by the queue whose launch has not registered them in `active` yet (worker id →
+   * project id): they hold their slot already, so admission counts them.
+   */
+  readonly launching = new Map<string, string>();
+  /** The launches the queue started and that have not finished (worker id → launch). */
+  readonly launches = new Map<string, Promise<void>>();
   maxWorkers: number;
   queuePaused = false;
   /** Every model request is held (quota) until then; nothing new starts meanwhile. */

@@ -25,6 +25,9 @@ export const queueReorderInput = z.object({
   ids: z.array(idSchema).max(10_000),
 });
 
+/** `queue.move` / `POST /api/queue/:id/move`: the 1-based place the item moves to. */
+export const queueMoveInput = z.object({ position: z.number().int().min(1) }).strict();
+
 export const settingsPatchInput = z
   .object({
     maxWorkers: z.number().int().min(1).max(64).optional(),
@@ -44,6 +47,14 @@ export const logsInput = z.object({
   after: z.coerce.number().int().min(0).default(0),
   limit: z.coerce.number().int().min(1).max(5000).default(500),
 });
+
+/** `queue.list` / `GET /api/queue`: the whole queue, or one page of it (`limit` from `offset`). */
+export const queuePageInput = z
+  .object({
+    limit: z.coerce.number().int().min(1).max(10_000).optional(),
+    offset: z.coerce.number().int().min(0).default(0),
+  })
+  .strict();
 
 /** `workers.diff`: the whole run against its base, or one chunk's commit. */
 export const diffInput = z.object({

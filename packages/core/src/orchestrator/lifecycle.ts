@@ -156,6 +156,7 @@ export class RunLifecycle {
       ),
     };
     ctx.active.set(view.id, active);
+    ctx.launching.delete(view.id);
     return active;
   }
 

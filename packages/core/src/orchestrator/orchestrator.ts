@@ -67,7 +67,7 @@ export class Orchestrator {
     return this.#ctx.maxWorkers;
   }
   get activeCount(): number {
-    return this.#ctx.active.size;
+    return this.#ctx.active.size + this.#ctx.launching.size;
   }
   get queuePaused(): boolean {
     return this.#ctx.queuePaused;
@@ -124,6 +124,8 @@ export class Orchestrator {
     const ctx = this.#ctx;
     ctx.closing = true;
     this.#maintenance.stop();
+    // runs the queue is starting right now: let them register, then they are checkpointed too
+    await Promise.allSettled([...ctx.launches.values()]);
     const list = [...ctx.active.entries()];
     for (const [, a] of list) a.shutdown = true;
     const aborts = await Promise.allSettled(
@@ -212,12 +214,18 @@ export class Orchestrator {
     return streamEvents(this.#ctx.o.bus, this.#ctx.store, opts);
   }
 
-  listQueue(): Promise<QueueItemView[]> {
-    return this.#ctx.store.queue();
+  /** The queue in order: all of it, or one page (`limit` items from `offset`). */
+  listQueue(page: { limit?: number; offset?: number } = {}): Promise<QueueItemView[]> {
+    return this.#ctx.store.queue(page);
+  }
+
+  /** Items in the queue. */
+  queueLength(): Promise<number> {
+    return this.#ctx.store.queueLength();
   }
 
   async getQueueItem(id: string): Promise<QueueItemView> {
-    const item = (await this.listQueue()).find((q) => q.id === id);
+    const item = await this.#ctx.store.queueItem(id);
     if (!item) throw new OrchestratorError("NOT_FOUND", `queue item ${id} not found`);
     return item;
   }
@@ -252,8 +260,11 @@ export class Orchestrator {
     const item = await this.enqueue(specId, priority, model);
     await this.pump();
     const worker = await this.#ctx.store.activeWorkerOf(specId);
-    if (worker) return { status: "started", worker: await this.getWorker(worker.id) };
-    const queued = (await this.listQueue()).find((q) => q.id === item.id);
+    if (worker) {
+      await this.#ctx.launches.get(worker.id); // its thread is started (or its start failed)
+      return { status: "started", worker: await this.getWorker(worker.id) };
+    }
+    const queued = await this.#ctx.store.queueItem(item.id);
     if (queued) return { status: "queued", queueItem: queued };
     // It left the queue without a worker: the start failed and said why on the worker row.
     throw new OrchestratorError("UNAVAILABLE", "the run could not be started");
@@ -321,6 +332,14 @@ export class Orchestrator {
     this.#ctx.publish(events);
     void this.pump();
     return queue;
+  }
+
+  /** Moves one queued item to a 1-based position (clamped); the others keep their order. */
+  async moveInQueue(id: string, position: number): Promise<QueueItemView> {
+    const { item, events } = await storeCall(() => this.#ctx.store.move(id, position));
+    this.#ctx.publish(events);
+    void this.pump();
+    return item;
   }
 
   async setQueuePaused(paused: boolean): Promise<void> {

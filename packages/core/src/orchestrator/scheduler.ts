@@ -52,53 +52,81 @@ export class Scheduler {
     await this.#pumping?.catch(() => {});
   }
 
+  /**
+   * One admission pass. It reads the queue one candidate at a time — the first item whose
+   * project has not been turned down in this pass — so a pass costs what it starts, not the
+   * length of the queue; then one statement records why the rest wait: a turned-down project's
+   * items its reason, every other item the reason the pass stopped at (no slot, memory), or
+   * none when nothing holds it back.
+   */
   async #pass(): Promise<void> {
     const { ctx } = this;
-    const queue = await ctx.store.queue();
-    if (queue.length === 0) return;
-    const byProject = new Map<string, number>();
-    for (const a of ctx.active.values()) {
-      const pid = a.sink.view.projectId;
-      byProject.set(pid, (byProject.get(pid) ?? 0) + 1);
+    if (ctx.closing) return;
+    const hold = ctx.gatewayHold;
+    const held = ctx.queuePaused
+      ? joinWaitReason("paused_queue", "the queue is paused")
+      : hold
+        ? joinWaitReason("quota", quotaWaitText(hold))
+        : null;
+    if (held) {
+      ctx.publish(await ctx.store.setQueueWaitReasons({ byProject: new Map(), rest: held }));
+      return;
     }
-    const dirs = await ctx.store.projectDirectories(queue.map((q) => q.projectId));
+    const byProject = new Map<string, number>();
+    const projectsRunning = [
+      ...[...ctx.active.values()].map((a) => a.sink.view.projectId),
+      ...ctx.launching.values(),
+    ];
+    for (const pid of projectsRunning) byProject.set(pid, (byProject.get(pid) ?? 0) + 1);
     const admission: AdmissionOptions = { ...ctx.o, maxWorkers: ctx.maxWorkers };
-    const reasons = new Map<string, string | null>();
-    for (const item of queue) {
+    const turnedDown = new Map<string, string | null>();
+    // projects whose item could not be claimed (gone, or its spec became active): left as they are
+    const keep: string[] = [];
+    const directories = new Map<string, string>();
+    let rest: string | null = null;
+    for (;;) {
       if (ctx.closing) return;
-      if (ctx.queuePaused) {
-        reasons.set(item.id, joinWaitReason("paused_queue", "the queue is paused"));
-        continue;
-      }
-      if (ctx.gatewayHold) {
-        reasons.set(item.id, joinWaitReason("quota", quotaWaitText(ctx.gatewayHold)));
-        continue;
+      const item = await ctx.store.nextQueued([...turnedDown.keys(), ...keep]);
+      if (!item) break;
+      let directory = directories.get(item.projectId);
+      if (directory === undefined) {
+        directory =
+          (await ctx.store.projectDirectories([item.projectId])).get(item.projectId) ?? "";
+        directories.set(item.projectId, directory);
       }
       const decision = decide(
         admission,
-        { active: ctx.active.size, byProject },
-        { id: item.projectId, directory: dirs.get(item.projectId) ?? "" },
+        { active: ctx.active.size + ctx.launching.size, byProject },
+        { id: item.projectId, directory },
       );
       if (!decision.ok) {
-        reasons.set(item.id, joinWaitReason(decision.reason, decision.detail));
-        continue;
+        const reason = joinWaitReason(decision.reason, decision.detail);
+        if (decision.reason === "project_busy") {
+          turnedDown.set(item.projectId, reason);
+          continue;
+        }
+        // no slot, or not enough memory: the same holds for every item still waiting
+        rest = reason;
+        break;
       }
       if (await this.#claimAndLaunch(item)) {
         byProject.set(item.projectId, (byProject.get(item.projectId) ?? 0) + 1);
-      }
+      } else keep.push(item.projectId);
     }
-    const changed = queue
-      .filter(
-        (q) =>
-          reasons.has(q.id) &&
-          (reasons.get(q.id) ?? null) !== joinWaitReason(q.waitReason, q.waitDetail),
-      )
-      .map((q) => ({ id: q.id, waitReason: reasons.get(q.id) ?? null }));
-    if (changed.length > 0) ctx.publish(await ctx.store.setWaitReasons(changed));
+    if (ctx.closing) return;
+    ctx.publish(await ctx.store.setQueueWaitReasons({ byProject: turnedDown, rest, keep }));
   }
 
-  /** Claims a queue item and creates its worker in one transaction, then launches it. */
-  async #claimAndLaunch(item: QueueItemView): Promise<boolean> {
+  /**
+   * Claims a queue item and creates its worker in one transaction, then launches it without
+   * waiting: the slot is held from the claim on (`launching`), so the pass goes on to the next
+   * item while this run's inputs are read and its thread starts.
+   */
+  async #claimAndLaunch(item: {
+    id: string;
+    projectId: string;
+    priority: number;
+  }): Promise<boolean> {
     const { ctx } = this;
     const { worker, events } = await ctx.store.claim(item.id, {
       executor: ctx.o.executor.kind,
@@ -110,7 +138,18 @@ export class Scheduler {
     ctx.publish(events);
     if (!worker) return false;
     ctx.priorities.set(worker.id, item.priority);
-    await this.runs.launch(worker.id, { startPaused: false, reason: "started" });
+    ctx.launching.set(worker.id, item.projectId);
+    const launch = this.runs
+      .launch(worker.id, { startPaused: false, reason: "started" })
+      .catch((err: unknown) =>
+        ctx.o.log("error", `starting worker ${worker.id} failed: ${coerceError(err).message}`),
+      )
+      .finally(() => {
+        ctx.launches.delete(worker.id);
+        // a launch that never registered the run gives its slot back
+        if (ctx.launching.delete(worker.id)) void this.pump();
+      });
+    ctx.launches.set(worker.id, launch);
     return true;
   }
 }

@@ -30,6 +30,7 @@ import {
 } from "./landing.ts";
 import {
   enqueue,
+  moveQueueItem,
   queueHoldReason,
   queuePaused,
   queueUpdated,
@@ -38,6 +39,7 @@ import {
   SETTING_QUEUE_HOLD_REASON,
   SETTING_QUEUE_PAUSED,
   setQueuePriority,
+  setQueueWaitReasons,
   setWaitReasons,
 } from "./queue.ts";
 import {
@@ -60,6 +62,9 @@ import { recordUsage, type UsageReport, usageReads } from "./usage.ts";
 import {
   activeWorkerOf,
   type ExecutorLabel,
+  nextQueued,
+  queueItemView,
+  queueLength,
   queueViews,
   type WorkerViewQuery,
   workerView,
@@ -119,7 +124,14 @@ export function createRunStore(options: RunStoreOptions) {
     // ---- reads -------------------------------------------------------------------
     worker: (id: string): Promise<WorkerView | null> => workerView(db, id, label),
     workers: (opts: WorkerViewQuery = {}): Promise<WorkerView[]> => workerViews(db, label, opts),
-    queue: (): Promise<QueueItemView[]> => queueViews(db),
+    /** The queue in order: all of it, or one page (`limit`, `offset`). */
+    queue: (page: { limit?: number; offset?: number } = {}): Promise<QueueItemView[]> =>
+      queueViews(db, page),
+    /** One queued item with its position; null when it is not queued. */
+    queueItem: (id: string): Promise<QueueItemView | null> => queueItemView(db, id),
+    queueLength: (): Promise<number> => queueLength(db),
+    /** The first queued item of a project not in `skipProjects` (admission's next candidate). */
+    nextQueued: (skipProjects: readonly string[]) => nextQueued(db, skipProjects),
     queuePaused: (): Promise<boolean> => queuePaused(db),
     queueHoldReason: (): Promise<string | null> => queueHoldReason(db),
     /** Records (or clears) why the product holds the queue. */
@@ -203,8 +215,25 @@ export function createRunStore(options: RunStoreOptions) {
       });
       return { queue: r.result, events: r.events };
     },
+    /** Moves one item to a 1-based position; the others keep their order. */
+    async move(id: string, position: number) {
+      const r = await commit(async (tx) => {
+        const { item, events } = await moveQueueItem(tx, id, position);
+        return { result: item, events };
+      });
+      return { item: r.result, events: r.events };
+    },
     setWaitReasons: (reasons: ReadonlyArray<{ id: string; waitReason: string | null }>) =>
       eventsOnly((tx) => setWaitReasons(tx, reasons)),
+    /** Every item's wait reason in one statement: by project, else `rest` (see queue.ts). */
+    setQueueWaitReasons: (reasons: {
+      byProject: ReadonlyMap<string, string | null>;
+      rest: string | null;
+      keep?: readonly string[];
+    }): Promise<WorkerEvent[]> =>
+      eventsOnly(async (tx) =>
+        (await setQueueWaitReasons(tx, reasons)) ? [await queueUpdated(tx)] : [],
+      ),
     /** `queue_updated` as the queue stands now (after a change kept only in memory). */
     queueUpdated: () => eventsOnly(async (tx) => [await queueUpdated(tx)]),
 

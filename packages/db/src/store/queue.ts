@@ -1,12 +1,12 @@
-import { count, eq } from "drizzle-orm";
+import { count, eq, sql } from "drizzle-orm";
 import { ConflictError, NotFoundError, ValidationError } from "../errors.ts";
-import type { NewEvent, QueueItemView } from "../events.ts";
+import { type NewEvent, QUEUE_EVENT_ITEMS, type QueueItemView } from "../events.ts";
 import { isPermutation, newId, type Queryable } from "../repositories/shared.ts";
 import { chunks, type QueueItem, settings, specs, workerQueue } from "../schema.ts";
 import { isUniqueViolation } from "../sqlite-errors.ts";
 import type { WriteTx } from "../writer.ts";
 import { reorderPriorities } from "./queue-order.ts";
-import { activeWorkerOf, queueOrder, queueViews } from "./views.ts";
+import { activeWorkerOf, queueItemView, queueLength, queueOrder, queueViews } from "./views.ts";
 
 /** Queue operations, each inside the caller's transaction; they return the event to publish. */
 
@@ -32,10 +32,14 @@ export async function queueHoldReason(q: Queryable): Promise<string | null> {
   return typeof row?.value === "string" && row.value ? row.value : null;
 }
 
-/** `queue_updated` with the queue as it stands inside `tx`. */
+/**
+ * `queue_updated` with the queue as it stands inside `tx`: its head (QUEUE_EVENT_ITEMS) and
+ * its length, so an event stays small however long the queue grows.
+ */
 export async function queueUpdated(q: Queryable): Promise<NewEvent> {
-  const [queue, paused, holdReason] = await Promise.all([
-    queueViews(q),
+  const [queue, total, paused, holdReason] = await Promise.all([
+    queueViews(q, { limit: QUEUE_EVENT_ITEMS }),
+    queueLength(q),
     queuePaused(q),
     queueHoldReason(q),
   ]);
@@ -43,7 +47,7 @@ export async function queueUpdated(q: Queryable): Promise<NewEvent> {
     type: "queue_updated",
     workerId: null,
     specId: null,
-    payload: { queue, paused, holdReason: paused ? holdReason : null },
+    payload: { queue, total, paused, holdReason: paused ? holdReason : null },
   };
 }
 
@@ -55,7 +59,7 @@ export function orderedQueue(q: Queryable): Promise<QueueItem[]> {
 }
 
 async function itemView(q: Queryable, id: string): Promise<QueueItemView> {
-  const item = (await queueViews(q)).find((v) => v.id === id);
+  const item = await queueItemView(q, id);
   if (!item) throw new NotFoundError("queue item", id);
   return item;
 }
@@ -148,8 +152,62 @@ export async function reorderQueue(
       .set({ priority: r.priority, addedAt: r.addedAt })
       .where(eq(workerQueue.id, r.id));
   }
-  const event = await queueUpdated(tx);
-  return { queue: event.type === "queue_updated" ? event.payload.queue : [], events: [event] };
+  return { queue: await queueViews(tx), events: [await queueUpdated(tx)] };
+}
+
+/**
+ * Moves one item to a 1-based `position` (clamped to the queue), the others keeping their order;
+ * priorities change only where the new order needs it (as with `reorderQueue`).
+ */
+export async function moveQueueItem(
+  tx: WriteTx,
+  id: string,
+  position: number,
+): Promise<{ item: QueueItemView; events: NewEvent[] }> {
+  const rows = await orderedQueue(tx);
+  const from = rows.findIndex((r) => r.id === id);
+  if (from < 0) throw new NotFoundError("queue item", id);
+  const ids = rows.map((r) => r.id);
+  ids.splice(from, 1);
+  ids.splice(Math.max(0, Math.min(ids.length, position - 1)), 0, id);
+  for (const r of reorderPriorities(rows, ids)) {
+    await tx
+      .update(workerQueue)
+      .set({ priority: r.priority, addedAt: r.addedAt })
+      .where(eq(workerQueue.id, r.id));
+  }
+  return { item: await itemView(tx, id), events: [await queueUpdated(tx)] };
+}
+
+/**
+ * Records why every queued item waits in one statement: items of a project in `byProject` get
+ * that project's reason, items of a project in `keep` keep theirs, the others get `rest`
+ * (`null`: nothing holds it back). Only rows whose reason changes are written; a
+ * `queue_updated` is returned when any did.
+ */
+export async function setQueueWaitReasons(
+  tx: WriteTx,
+  reasons: {
+    byProject: ReadonlyMap<string, string | null>;
+    rest: string | null;
+    keep?: readonly string[];
+  },
+): Promise<boolean> {
+  const cases = [
+    ...[...reasons.byProject].map(([projectId, reason]) => sql`WHEN ${projectId} THEN ${reason}`),
+    ...(reasons.keep ?? []).map(
+      (projectId) => sql`WHEN ${projectId} THEN ${workerQueue.waitReason}`,
+    ),
+  ];
+  const reason =
+    cases.length > 0
+      ? sql`(CASE ${workerQueue.projectId} ${sql.join(cases, sql` `)} ELSE ${reasons.rest} END)`
+      : sql`${reasons.rest}`;
+  const changed = await tx
+    .update(workerQueue)
+    .set({ waitReason: reason })
+    .where(sql`${workerQueue.waitReason} IS NOT ${reason}`);
+  return changed.rowsAffected > 0;
 }
 
 /** Records why items still wait (`null`: nothing holds it back); skips items that are gone. */

@@ -1,4 +1,4 @@
-import { and, asc, desc, eq, inArray, sql } from "drizzle-orm";
+import { and, asc, count, desc, eq, gt, inArray, lt, notInArray, or, sql } from "drizzle-orm";
 import {
   ACTIVE_WORKER_STATUSES,
   type ExecutorKind,
@@ -133,30 +133,104 @@ export const queueOrder = [
   asc(sql`${workerQueue}.rowid`),
 ] as const;
 
-/** The whole queue in order, with names and 1-based positions. */
-export async function queueViews(q: Queryable): Promise<QueueItemView[]> {
-  const rows = await q
+/** The queue in order, with names and 1-based positions: all of it, or one page. */
+export async function queueViews(
+  q: Queryable,
+  page: { limit?: number; offset?: number } = {},
+): Promise<QueueItemView[]> {
+  const offset = page.offset ?? 0;
+  const query = q
     .select({ q: workerQueue, projectName: projects.name, specTitle: specs.title })
     .from(workerQueue)
     .leftJoin(projects, eq(projects.id, workerQueue.projectId))
     .leftJoin(specs, eq(specs.id, workerQueue.specId))
     .orderBy(...queueOrder);
-  return rows.map((r, i) => {
-    const { reason, detail } = splitWaitReason(r.q.waitReason);
-    return {
-      id: r.q.id,
-      specId: r.q.specId,
-      projectId: r.q.projectId,
-      projectName: r.projectName ?? "",
-      specTitle: r.specTitle ?? "",
-      priority: r.q.priority,
-      addedAt: r.q.addedAt,
-      position: i + 1,
-      waitReason: reason,
-      waitDetail: detail,
-      model: r.q.model,
-    };
-  });
+  const rows =
+    page.limit !== undefined ? await query.limit(page.limit).offset(offset) : await query;
+  return rows.map((r, i) => queueItemOf(r, offset + i + 1));
+}
+
+/** One queued item with its position (items ahead of it + 1), or null when it is not queued. */
+export async function queueItemView(q: Queryable, id: string): Promise<QueueItemView | null> {
+  const [row] = await q
+    .select({
+      q: workerQueue,
+      projectName: projects.name,
+      specTitle: specs.title,
+      rowid: sql<number>`${workerQueue}.rowid`,
+    })
+    .from(workerQueue)
+    .leftJoin(projects, eq(projects.id, workerQueue.projectId))
+    .leftJoin(specs, eq(specs.id, workerQueue.specId))
+    .where(eq(workerQueue.id, id))
+    .limit(1);
+  if (!row) return null;
+  const { priority, addedAt } = row.q;
+  // ahead: a higher priority, or the same one and earlier (insertion order breaks exact ties)
+  const [ahead] = await q
+    .select({ n: count() })
+    .from(workerQueue)
+    .where(
+      or(
+        gt(workerQueue.priority, priority),
+        and(
+          eq(workerQueue.priority, priority),
+          or(
+            lt(workerQueue.addedAt, addedAt),
+            and(eq(workerQueue.addedAt, addedAt), sql`${workerQueue}.rowid < ${row.rowid}`),
+          ),
+        ),
+      ),
+    );
+  return queueItemOf(row, (ahead?.n ?? 0) + 1);
+}
+
+/** Items in the queue. */
+export async function queueLength(q: Queryable): Promise<number> {
+  const [row] = await q.select({ n: count() }).from(workerQueue);
+  return row?.n ?? 0;
+}
+
+/**
+ * The first queued item (in queue order) whose project is not in `skipProjects`: the next one
+ * admission looks at when the projects it already turned down are left out.
+ */
+export async function nextQueued(
+  q: Queryable,
+  skipProjects: readonly string[],
+): Promise<typeof workerQueue.$inferSelect | null> {
+  const [row] = await q
+    .select()
+    .from(workerQueue)
+    .where(
+      skipProjects.length > 0 ? notInArray(workerQueue.projectId, [...skipProjects]) : undefined,
+    )
+    .orderBy(...queueOrder)
+    .limit(1);
+  return row ?? null;
+}
+
+type QueueJoinRow = {
+  q: typeof workerQueue.$inferSelect;
+  projectName: string | null;
+  specTitle: string | null;
+};
+
+function queueItemOf(r: QueueJoinRow, position: number): QueueItemView {
+  const { reason, detail } = splitWaitReason(r.q.waitReason);
+  return {
+    id: r.q.id,
+    specId: r.q.specId,
+    projectId: r.q.projectId,
+    projectName: r.projectName ?? "",
+    specTitle: r.specTitle ?? "",
+    priority: r.q.priority,
+    addedAt: r.q.addedAt,
+    position,
+    waitReason: reason,
+    waitDetail: detail,
+    model: r.q.model,
+  };
 }
 
 /** `wait_reason` is stored as `reason` or `reason: detail`. */
