@@ -15,12 +15,18 @@ import type { QueueItem, Worker, WorkerEvent, WorkerEventType } from "./types.ts
 
 export interface WorkersData {
   workers: Worker[];
+  /** The head of the queue (all of it when it is short; see QUEUE_PAGE). */
   queue: QueueItem[];
+  /** Items queued in all; more than `queue.length` when only the head is loaded. */
+  queueTotal?: number;
   maxWorkers: number;
   queuePaused: boolean;
   /** Why the product holds the queue (the upstream refused the key…); null otherwise. */
   queueHoldReason: string | null;
 }
+
+/** How many queued items the dashboard loads (the head; `queue_updated` carries as many). */
+export const QUEUE_PAGE = 100;
 
 /** How many finished workers the dashboard keeps in its "Recent" list. */
 export const RECENT_LIMIT = 20;
@@ -68,6 +74,7 @@ export function applyEvent(data: WorkersData, event: WorkerEvent): WorkersData {
       return {
         ...data,
         queue: renumberQueue(event.queue),
+        queueTotal: event.total ?? event.queue.length,
         queuePaused: event.paused,
         queueHoldReason: event.paused ? event.holdReason : null,
       };

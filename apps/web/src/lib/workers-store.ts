@@ -10,6 +10,7 @@ import {
   activeWorkers,
   applyEvent,
   isActive,
+  QUEUE_PAGE,
   recentWorkers,
   renumberQueue,
   STORE_EVENT_TYPES,
@@ -72,6 +73,7 @@ export function createWorkers(): WorkersStore {
       setState("workers", reconcile(view.workers, { key: "id", merge: true }));
       setState("queue", reconcile(view.queue, { key: "id", merge: true }));
       setState({
+        queueTotal: Math.max(view.queueTotal ?? 0, view.queue.length),
         maxWorkers: view.maxWorkers,
         queuePaused: view.queuePaused,
         queueHoldReason: view.queueHoldReason,
@@ -97,11 +99,15 @@ export function createWorkers(): WorkersStore {
     syncing = true;
     buffered = [];
     try {
-      const [list, queue] = await Promise.all([trpc.workers.list.query(), trpc.queue.list.query()]);
+      const [list, queue] = await Promise.all([
+        trpc.workers.list.query(),
+        trpc.queue.list.query({ limit: QUEUE_PAGE }),
+      ]);
       if (disposed || seq !== syncSeq) return;
       let next: WorkersData = {
         workers: trimRecent(list.workers),
         queue: renumberQueue(queue.queue),
+        queueTotal: queue.total,
         maxWorkers: list.maxWorkers,
         queuePaused: queue.paused,
         queueHoldReason: queue.holdReason ?? null,
@@ -171,6 +177,11 @@ export function createWorkers(): WorkersStore {
   const withQueue = (d: WorkersData, queue: QueueItem[]): WorkersData => ({
     ...d,
     queue: renumberQueue(queue),
+    // items added or removed here change the total by as much (the next event says exactly)
+    queueTotal: Math.max(
+      queue.length,
+      (d.queueTotal ?? d.queue.length) + queue.length - d.queue.length,
+    ),
   });
   const upsertQueueItem = (d: WorkersData, item: QueueItem): WorkersData => {
     const exists = d.queue.some((q) => q.id === item.id);
@@ -315,7 +326,16 @@ export function createWorkers(): WorkersStore {
       if (from < 0) return Promise.resolve(false);
       const to = Math.max(0, Math.min(data.queue.length - 1, toIndex));
       if (from === to) return Promise.resolve(true);
-      return reorder(moveItem(data.queue, from, to).map((q) => q.id));
+      if ((data.queueTotal ?? 0) <= data.queue.length) {
+        return reorder(moveItem(data.queue, from, to).map((q) => q.id));
+      }
+      // only the head is loaded: the server moves the item (the rest keep their order)
+      return act({
+        optimistic: (d) => withQueue(d, moveItem(d.queue, from, to)),
+        call: () => trpc.queue.move.mutate({ id: queueId, position: to + 1 }),
+        done: (d) => d, // its queue_updated brings the new head
+        failure: "Could not reorder the queue",
+      }).then(ok);
     },
     setQueuePaused(paused) {
       return act({

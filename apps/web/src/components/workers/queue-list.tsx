@@ -198,6 +198,12 @@ export function QueueList(props: QueueListProps): JSX.Element {
           )}
         </For>
       </ol>
+      <Show when={(props.store.state.queueTotal ?? 0) > queue().length}>
+        <p class="mt-2 font-mono text-xs text-zinc-500" data-testid="queue-more">
+          + {(props.store.state.queueTotal ?? 0) - queue().length} more queued (showing the first{" "}
+          {queue().length}; moves and priorities apply to the whole queue)
+        </p>
+      </Show>
     </Show>
   );
 }
