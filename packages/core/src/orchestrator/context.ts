@@ -98,6 +98,8 @@ export class OrchestratorContext {
    * project id): they hold their slot already, so admission counts them.
    */
   readonly launching = new Map<string, string>();
+  /** The queue changed without a `queue_updated` yet: the next admission pass announces it. */
+  queueDirty = false;
   /** The launches the queue started and that have not finished (worker id → launch). */
   readonly launches = new Map<string, Promise<void>>();
   maxWorkers: number;

@@ -21,8 +21,13 @@ export class Scheduler {
 
   async enqueue(specId: string, priority: number, model: string | null): Promise<QueueItemView> {
     this.ctx.assertOpen();
-    const { item, events } = await storeCall(() => this.ctx.store.enqueue(specId, priority, model));
+    // No queue_updated of its own: the admission pass that follows announces the queue once for
+    // every enqueue since the last one (a burst of a thousand stores a handful of events).
+    const { item, events } = await storeCall(() =>
+      this.ctx.store.enqueue(specId, priority, model, { announce: false }),
+    );
     this.ctx.publish(events);
+    this.ctx.queueDirty = true;
     void this.pump(); // whoever queued it, it starts as soon as admission allows
     return item;
   }
@@ -69,7 +74,10 @@ export class Scheduler {
         ? joinWaitReason("quota", quotaWaitText(hold))
         : null;
     if (held) {
-      ctx.publish(await ctx.store.setQueueWaitReasons({ byProject: new Map(), rest: held }));
+      const announce = this.#takeDirty();
+      ctx.publish(
+        await ctx.store.setQueueWaitReasons({ byProject: new Map(), rest: held, announce }),
+      );
       return;
     }
     const byProject = new Map<string, number>();
@@ -114,7 +122,17 @@ export class Scheduler {
       } else keep.push(item.projectId);
     }
     if (ctx.closing) return;
-    ctx.publish(await ctx.store.setQueueWaitReasons({ byProject: turnedDown, rest, keep }));
+    const announce = this.#takeDirty();
+    ctx.publish(
+      await ctx.store.setQueueWaitReasons({ byProject: turnedDown, rest, keep, announce }),
+    );
+  }
+
+  /** Whether the queue changed since its last announcement (and clears the flag). */
+  #takeDirty(): boolean {
+    const dirty = this.ctx.queueDirty;
+    this.ctx.queueDirty = false;
+    return dirty;
   }
 
   /**
@@ -128,15 +146,20 @@ export class Scheduler {
     priority: number;
   }): Promise<boolean> {
     const { ctx } = this;
-    const { worker, events } = await ctx.store.claim(item.id, {
-      executor: ctx.o.executor.kind,
-      leaseOwner: ctx.owner,
-      leaseExpiresAt: Date.now() + ctx.o.leaseMs,
-      // the run's model: the item's override, else the spec's, else this server's default
-      defaultModel: ctx.o.executor.model ?? null,
-    });
+    const { worker, events } = await ctx.store.claim(
+      item.id,
+      {
+        executor: ctx.o.executor.kind,
+        leaseOwner: ctx.owner,
+        leaseExpiresAt: Date.now() + ctx.o.leaseMs,
+        // the run's model: the item's override, else the spec's, else this server's default
+        defaultModel: ctx.o.executor.model ?? null,
+      },
+      { announce: false }, // the pass announces the queue once, at its end
+    );
     ctx.publish(events);
     if (!worker) return false;
+    ctx.queueDirty = true;
     ctx.priorities.set(worker.id, item.priority);
     ctx.launching.set(worker.id, item.projectId);
     const launch = this.runs

@@ -29,6 +29,7 @@ import {
   workerRow,
 } from "./landing.ts";
 import {
+  type Announce,
   enqueue,
   moveQueueItem,
   queueHoldReason,
@@ -193,9 +194,14 @@ export function createRunStore(options: RunStoreOptions) {
 
     // ---- queue -------------------------------------------------------------------
     /** `model`: the run's model override (null/absent: the spec's, else the server default). */
-    async enqueue(specId: string, priority: number, model: string | null = null) {
+    async enqueue(
+      specId: string,
+      priority: number,
+      model: string | null = null,
+      opts: Announce = {},
+    ) {
       const r = await commit(async (tx) => {
-        const { item, events } = await enqueue(tx, { specId, priority, model });
+        const { item, events } = await enqueue(tx, { specId, priority, model }, opts);
         return { result: item, events };
       });
       return { item: r.result, events: r.events };
@@ -226,21 +232,25 @@ export function createRunStore(options: RunStoreOptions) {
     setWaitReasons: (reasons: ReadonlyArray<{ id: string; waitReason: string | null }>) =>
       eventsOnly((tx) => setWaitReasons(tx, reasons)),
     /** Every item's wait reason in one statement: by project, else `rest` (see queue.ts). */
+    /** `announce`: store a `queue_updated` even when no reason changed (earlier changes did). */
     setQueueWaitReasons: (reasons: {
       byProject: ReadonlyMap<string, string | null>;
       rest: string | null;
       keep?: readonly string[];
+      announce?: boolean;
     }): Promise<WorkerEvent[]> =>
       eventsOnly(async (tx) =>
-        (await setQueueWaitReasons(tx, reasons)) ? [await queueUpdated(tx)] : [],
+        (await setQueueWaitReasons(tx, reasons)) || reasons.announce
+          ? [await queueUpdated(tx)]
+          : [],
       ),
     /** `queue_updated` as the queue stands now (after a change kept only in memory). */
     queueUpdated: () => eventsOnly(async (tx) => [await queueUpdated(tx)]),
 
     // ---- runs --------------------------------------------------------------------
-    async claim(itemId: string, worker: ClaimWorker) {
+    async claim(itemId: string, worker: ClaimWorker, opts: Announce = {}) {
       const r = await commit(async (tx) => {
-        const claimed = await claimRun(tx, itemId, worker);
+        const claimed = await claimRun(tx, itemId, worker, opts);
         return { result: claimed?.worker ?? null, events: claimed?.events ?? [] };
       });
       return { worker: r.result, events: r.events };

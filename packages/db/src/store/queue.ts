@@ -72,6 +72,7 @@ async function itemView(q: Queryable, id: string): Promise<QueueItemView> {
 export async function enqueue(
   tx: WriteTx,
   input: { specId: string; priority: number; model?: string | null },
+  opts: Announce = {},
 ): Promise<{ item: QueueItemView; events: NewEvent[] }> {
   const [spec] = await tx
     .select({ projectId: specs.projectId })
@@ -107,7 +108,18 @@ export async function enqueue(
     if (isUniqueViolation(err)) throw new ConflictError("spec is already queued", { cause: err });
     throw err;
   }
-  return { item: await itemView(tx, id), events: [await queueUpdated(tx)] };
+  return {
+    item: await itemView(tx, id),
+    events: opts.announce === false ? [] : [await queueUpdated(tx)],
+  };
+}
+
+/**
+ * `announce: false`: the change stores no `queue_updated`; the caller announces the queue later,
+ * once for many changes (the orchestrator's admission pass does, after a burst of enqueues).
+ */
+export interface Announce {
+  announce?: boolean;
 }
 
 export async function removeQueueItem(tx: WriteTx, id: string): Promise<NewEvent[]> {

@@ -22,7 +22,7 @@ import {
   workers,
 } from "../schema.ts";
 import type { WriteTx } from "../writer.ts";
-import { queueUpdated } from "./queue.ts";
+import { type Announce, queueUpdated } from "./queue.ts";
 import { recordUsage, type UsageReport } from "./usage.ts";
 import { activeWorkerOf, type ExecutorLabel, workerView } from "./views.ts";
 
@@ -69,6 +69,7 @@ export async function claimRun(
   tx: WriteTx,
   itemId: string,
   claim: ClaimWorker,
+  opts: Announce = {},
 ): Promise<{ worker: WorkerRow; events: NewEvent[] } | null> {
   const { defaultModel = null, ...worker } = claim;
   const [item] = await tx.select().from(workerQueue).where(eq(workerQueue.id, itemId)).limit(1);
@@ -128,7 +129,7 @@ export async function claimRun(
     .update(specs)
     .set({ status: "running", updatedAt: now })
     .where(eq(specs.id, item.specId));
-  return { worker: row, events: [await queueUpdated(tx)] };
+  return { worker: row, events: opts.announce === false ? [] : [await queueUpdated(tx)] };
 }
 
 export interface RunInputs {
