@@ -100,6 +100,37 @@ describe("run store: queue edits", () => {
     ]);
   });
 
+  it("move puts one item at a position, rewriting only that item's priority/time where needed", async () => {
+    const { d, store } = await storeFixture();
+    const { specs } = await seedSpecs(d, 5);
+    const ids: string[] = [];
+    for (const [i, s] of specs.entries()) {
+      ids.push((await store.enqueue(s.spec.id, i === 0 ? 3 : 0)).item.id);
+      await tick();
+    }
+    const [hi, a, b, c, e] = ids as [string, string, string, string, string];
+    const order = async () => (await store.queue()).map((i) => i.id);
+    const rows = async () =>
+      new Map((await store.queue()).map((i) => [i.id, `${i.priority}@${i.addedAt}`]));
+    const before = await rows();
+    // the last to the top: it rises to the top's priority; nothing else changes
+    const top = await store.move(e, 1);
+    expect(top.item).toMatchObject({ id: e, position: 1, priority: 3 });
+    expect(await order()).toEqual([e, hi, a, b, c]);
+    const after = await rows();
+    for (const id of [hi, a, b, c]) expect(after.get(id)).toBe(before.get(id));
+    expect(top.events.map((ev) => ev.type)).toEqual(["queue_updated"]);
+    // into the middle, between equal priorities, and to the bottom (clamped)
+    await store.move(e, 4);
+    expect(await order()).toEqual([hi, a, b, e, c]);
+    await store.move(hi, 99);
+    expect(await order()).toEqual([a, b, e, c, hi]);
+    expect((await store.queue()).at(-1)).toMatchObject({ id: hi, priority: 0, position: 5 });
+    // where it already is: nothing is written or announced
+    expect((await store.move(a, 1)).events).toEqual([]);
+    await expect(store.move("missing", 1)).rejects.toBeInstanceOf(NotFoundError);
+  });
+
   it("reorder makes the given full order hold, changing priorities only where the order needs it", async () => {
     const { d, store } = await storeFixture();
     const { specs } = await seedSpecs(d, 4);

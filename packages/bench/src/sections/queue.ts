@@ -76,7 +76,15 @@ const CHROMIUM_ARGS = [
 // ---- small helpers ------------------------------------------------------------------
 
 const fmt = (ms: number) =>
-  ms >= 100 ? ms.toFixed(0) : ms >= 10 ? ms.toFixed(1) : ms >= 1 ? ms.toFixed(2) : ms.toFixed(3);
+  ms === 0
+    ? "0"
+    : ms >= 100
+      ? ms.toFixed(0)
+      : ms >= 10
+        ? ms.toFixed(1)
+        : ms >= 1
+          ? ms.toFixed(2)
+          : ms.toFixed(3);
 const int = (n: number) => Math.round(n).toLocaleString("en-US");
 const f1 = (n: number) => n.toFixed(1);
 
@@ -348,17 +356,18 @@ async function insertQueued(
 ): Promise<void> {
   const database = await openDatabase({ url: fx.dbUrl, migrate: false });
   try {
-    const now = Date.now(); // same addedAt for all: insertion order (rowid) keeps them in line
+    // one millisecond apart, like enqueues that came one after another, ending now
+    const base = Date.now() - specIds.length;
     for (let i = 0; i < specIds.length; i += 500) {
       const part = specIds.slice(i, i + 500);
       await database.write((tx) =>
         tx.insert(workerQueue).values(
-          part.map((specId) => ({
+          part.map((specId, k) => ({
             id: randomUUID(),
             specId,
             projectId: fx.queueProject,
             priority: 0,
-            addedAt: now,
+            addedAt: base + i + k,
             model: null,
             waitReason,
           })),
@@ -533,26 +542,21 @@ async function measureLists(
 
 async function measureReorder(st: QueueState, sizes: Sizes): Promise<Measured> {
   let ids = await allQueueIds(st.server);
-  let bodyBytes = 0;
   let lastMoved = "";
   const r = await repeat(st.server, sizes.reorders, CAP.reorder, MIN.reorder, async () => {
     // a random item from the back half to the top; the rest keep their order
     const k = Math.floor(ids.length / 2 + Math.random() * (ids.length / 2));
     const moved = ids[k] as string;
-    const order = [moved, ...ids.slice(0, k), ...ids.slice(k + 1)];
-    const body = JSON.stringify({ ids: order });
-    bodyBytes = body.length;
     const t0 = performance.now();
-    const res = await request(st.server, "/api/queue/reorder", {
+    const res = await request(st.server, `/api/queue/${moved}/move`, {
       method: "POST",
       headers: { "content-type": "application/json" },
-      body,
+      body: JSON.stringify({ position: 1 }),
     });
     const text = await res.text();
     const ms = performance.now() - t0;
-    if (!res.ok) throw new Error(`reorder → ${res.status}: ${text.slice(0, 300)}`);
-    const answer = (JSON.parse(text) as { queue?: QueueItemJson[] }).queue ?? [];
-    ids = answer.length === order.length ? answer.map((q) => q.id) : order;
+    if (!res.ok) throw new Error(`move → ${res.status}: ${text.slice(0, 300)}`);
+    ids = [moved, ...ids.slice(0, k), ...ids.slice(k + 1)];
     lastMoved = moved;
     return ms;
   });
@@ -563,7 +567,7 @@ async function measureReorder(st: QueueState, sizes: Sizes): Promise<Measured> {
       : "**the last moved item is NOT first**";
   return {
     ...r,
-    note: `the full order (${int(ids.length)} ids, ${f1(bodyBytes / 1024)} KiB) posted to \`/api/queue/reorder\`, as the dashboard's move does; afterwards ${top}`,
+    note: `\`POST /api/queue/:id/move {"position":1}\` (the dashboard's move; the full-order \`/api/queue/reorder\` is still there for short queues); afterwards ${top}`,
   };
 }
 
@@ -574,17 +578,16 @@ interface LimitProbe {
   message: string;
 }
 
-/** One more item, then one move to the top: does the dashboard's kind of reorder still go through? */
+/** One more item, then one move to the top: does the dashboard's move still go through? */
 async function probeReorderLimit(st: QueueState): Promise<LimitProbe> {
   await fillHttp(st, st.queued + 1, 1, Number.POSITIVE_INFINITY);
   const ids = await allQueueIds(st.server);
   const last = ids.at(-1) as string;
-  const body = JSON.stringify({ ids: [last, ...ids.slice(0, -1)] });
   const t0 = performance.now();
-  const res = await request(st.server, "/api/queue/reorder", {
+  const res = await request(st.server, `/api/queue/${last}/move`, {
     method: "POST",
     headers: { "content-type": "application/json" },
-    body,
+    body: JSON.stringify({ position: 1 }),
   });
   const text = await res.text();
   const ms = performance.now() - t0;
@@ -692,12 +695,32 @@ async function measureLevel(
 /** Installed before the app's scripts: marks the moment the cards and the queue are in the DOM. */
 const PAGE_PROBE = `(() => {
   const expected = __RUNNING__;
-  const st = { ready: false, done: false, readyAt: 0, frameAt: 0, longTasks: [] };
+  const st = { ready: false, done: false, readyAt: 0, frameAt: 0, longTasks: [], frames: [] };
   window.__queueBench = st;
   try {
     new PerformanceObserver((list) => {
       for (const e of list.getEntries()) st.longTasks.push({ start: e.startTime, ms: e.duration });
     }).observe({ type: "longtask", buffered: true });
+  } catch {}
+  // long animation frames: where a slow frame's time went (scripts, forced layout, rendering)
+  try {
+    new PerformanceObserver((list) => {
+      for (const e of list.getEntries()) {
+        st.frames.push({
+          start: e.startTime,
+          ms: e.duration,
+          renderStart: e.renderStart,
+          styleAndLayoutStart: e.styleAndLayoutStart,
+          scripts: e.scripts.map((x) => ({
+            invoker: (x.invoker || "").split(location.origin).join(""),
+            fn: x.sourceFunctionName,
+            file: (x.sourceURL || "").split("/").pop(),
+            ms: x.duration,
+            forced: x.forcedStyleAndLayoutDuration,
+          })),
+        });
+      }
+    }).observe({ type: "long-animation-frame", buffered: true });
   } catch {}
   const check = () => {
     if (st.ready) return;
@@ -728,6 +751,7 @@ const PAGE_READ = `(() => {
     readyAt: st.readyAt,
     frameAt: st.frameAt,
     longTasks: st.longTasks.filter((t) => t.start < st.frameAt),
+    frames: st.frames,
     rows: document.querySelectorAll('[data-testid="queue-item"]').length,
     cards: document.querySelectorAll('[data-testid="worker-card"]').length,
     nodes: document.getElementsByTagName("*").length,
@@ -740,6 +764,8 @@ interface PageLoad {
   readyAt: number;
   frameAt: number;
   longTasks: Array<{ start: number; ms: number }>;
+  /** Long animation frames (≥ 50 ms) seen until the page was read (and, first load, idled). */
+  frames: LongFrame[];
   rows: number;
   cards: number;
   nodes: number;
@@ -757,8 +783,19 @@ interface PageLoad {
   snapshot: { start: number; end: number; bytes: number; name: string } | null;
   /** The first load of a level only: what the page does afterwards while nobody touches it. */
   idle: IdleCost | null;
+  /** The long frames of that idle watch. */
+  idleFrames: LongFrame[];
   /** This load from opening the tab until it was closed again (ms, our clock). */
   cycleMs: number;
+}
+
+interface LongFrame {
+  start: number;
+  ms: number;
+  /** When rendering (rAF, style, layout, paint) began; 0 when the frame did not render. */
+  renderStart: number;
+  styleAndLayoutStart: number;
+  scripts: Array<{ invoker: string; fn: string; file: string; ms: number; forced: number }>;
 }
 
 /** Main-thread time the open page spends per second of idling (CDP metric deltas, ms/s). */
@@ -824,9 +861,11 @@ async function measureDashboard(
         | "snapshot"
         | "idle"
         | "cycleMs"
+        | "idleFrames"
       >;
       let idle: IdleCost | null = null;
       let heapAfterGc: number | null = null;
+      let idleFrames: LongFrame[] = [];
       if (i === 0) {
         // the page left alone: its clock ticks every second, and every row shows a duration
         const w0 = performance.now();
@@ -843,6 +882,10 @@ async function measureDashboard(
           styleMs: (delta("RecalcStyleDuration") * 1000) / seconds,
           layouts: delta("LayoutCount") / seconds,
         };
+        const all = (await page.evaluate("window.__queueBench.frames")) as LongFrame[];
+        idleFrames = all.filter((f) => f.start > read.frameAt);
+        // entries arrive after their frame: the long one that ends at *shown* only shows up now
+        read.frames = all.filter((f) => f.start <= read.frameAt);
         // a forced GC waits for the busy page too: once per level is enough
         await cdp.send("HeapProfiler.collectGarbage");
         heapAfterGc = ((await cdp.send("Runtime.getHeapUsage")) as { usedSize: number }).usedSize;
@@ -857,7 +900,9 @@ async function measureDashboard(
         styleMs: metric("RecalcStyleDuration") * 1000,
         taskMs: metric("TaskDuration") * 1000,
         snapshot,
+        frames: read.frames.filter((f) => f.start <= read.frameAt),
         idle,
+        idleFrames,
         cycleMs: 0,
       });
     } finally {
@@ -1145,6 +1190,23 @@ function writeReport(
     const names = [
       ...new Set(levels.flatMap((lv) => lv.loads.flatMap((l) => l.requests.map((r) => r.name)))),
     ];
+    const frameLines: string[] = [];
+    for (const lv of levels) {
+      const first = lv.loads[0];
+      if (!first) continue;
+      const top = [...first.frames].sort((x, y) => y.ms - x.ms).slice(0, 3);
+      for (const f of top) frameLines.push(`${int(lv.level)} queued, until shown: ${frameText(f)}`);
+      if (first.idleFrames.length > 0) {
+        frameLines.push(`${int(lv.level)} queued, left open: ${idleFramesText(first)}`);
+      }
+    }
+    if (frameLines.length > 0) {
+      report.paragraph(
+        "Where the long frames went (first load of each level, Long Animation Frames API: a frame's scripts with their forced style/layout, then its rendering — style, layout, paint — from `renderStart`; the bundle is minified, so function names are short):",
+      );
+      for (const l of frameLines) report.line(`- ${l}`);
+      report.line();
+    }
     report.paragraph(
       `tRPC requests the page made before it was shown: ${names.map((n) => `\`${decodeURIComponent(n)}\``).join(", ") || "none seen"}.`,
     );
@@ -1156,10 +1218,10 @@ async function charts(ctx: BenchContext, sizes: Sizes, st: QueueState, levels: L
   const ops: Array<[string, (lv: LevelResult) => number[]]> = [
     ["enqueue", (lv) => lv.enqueue.samples],
     ["claim", (lv) => lv.claim.samples],
-    ["reorder (move to top)", (lv) => lv.reorder.samples],
-    ["list: REST first page", (lv) => lv.listRest.samples],
-    ["list: dashboard snapshot", (lv) => lv.listTrpc.samples],
-    ["dashboard: shown", (lv) => lv.loads.map((l) => l.frameAt)],
+    ["reorder", (lv) => lv.reorder.samples],
+    ["REST page", (lv) => lv.listRest.samples],
+    ["snapshot", (lv) => lv.listTrpc.samples],
+    ["page shown", (lv) => lv.loads.map((l) => l.frameAt)],
   ];
   const curve = (pick: "median" | "p99"): CurvePoint[] =>
     ops.flatMap(([name, get]) =>
@@ -1207,6 +1269,35 @@ async function charts(ctx: BenchContext, sizes: Sizes, st: QueueState, levels: L
   }
 }
 
+function frameText(f: LongFrame): string {
+  const scripts = f.scripts.reduce((a, x) => a + x.ms, 0);
+  const forced = f.scripts.reduce((a, x) => a + x.forced, 0);
+  const end = f.start + f.ms;
+  const render = f.renderStart > 0 ? end - f.renderStart : 0;
+  const styleLayout = f.styleAndLayoutStart > 0 ? end - f.styleAndLayoutStart : 0;
+  const big = [...f.scripts].sort((x, y) => y.ms - x.ms)[0];
+  const who = big
+    ? `; longest script ${fmt(big.ms)} ms: ${big.invoker || "?"}${big.fn ? ` → ${big.fn}` : ""}${big.file ? ` (${big.file})` : ""}`
+    : "";
+  return `frame of ${fmt(f.ms)} ms at ${fmt(f.start)} ms: scripts ${fmt(scripts)} ms (of it forced style/layout ${fmt(forced)} ms), rendering ${fmt(render)} ms (style + layout ${fmt(styleLayout)} ms)${who}`;
+}
+
+/** The idle watch's long frames: how many, how long, and what started their scripts. */
+function idleFramesText(load: PageLoad): string {
+  const frames = load.idleFrames;
+  const total = frames.reduce((a, f) => a + f.ms, 0);
+  const byInvoker = new Map<string, number>();
+  for (const f of frames)
+    for (const x of f.scripts) byInvoker.set(x.invoker, (byInvoker.get(x.invoker) ?? 0) + x.ms);
+  const top = [...byInvoker]
+    .sort((x, y) => y[1] - x[1])
+    .slice(0, 2)
+    .map(([k, v]) => `${k || "?"} ${fmt(v)} ms`)
+    .join(", ");
+  const longest = Math.max(0, ...frames.map((f) => f.ms));
+  return `${frames.length} long frames in ${f1(load.idle?.seconds ?? 0)} s, ${fmt(total)} ms in all, the longest ${fmt(longest)} ms; their scripts: ${top || "none"}`;
+}
+
 /** The heap after the forced GC of a level's first load, MB. */
 function gcText(loads: readonly PageLoad[]): string {
   const gc = loads.find((l) => l.heapAfterGc !== null)?.heapAfterGc;
@@ -1245,7 +1336,7 @@ function writeFindings(ctx: BenchContext, sizes: Sizes, levels: LevelResult[]): 
     const longest = p50(ls.map((l) => Math.max(0, ...l.longTasks.map((t) => t.ms))));
     const idle = ls.find((l) => l.idle)?.idle ?? null;
     const idleNote = idle
-      ? ` Left open, the tab's main thread stays busy ${fmt(idle.taskMs)} ms per second (script ${fmt(idle.scriptMs)}, layout ${fmt(idle.layoutMs)}, style ${fmt(idle.styleMs)} ms; ${f1(idle.layouts)} layouts/s).`
+      ? ` Left open, the tab's main thread stays busy ${fmt(idle.taskMs)} ms per second${idle.taskMs >= 950 ? " (it never idles; a task straddling the watch counts whole)" : ""} (script ${fmt(idle.scriptMs)}, layout ${fmt(idle.layoutMs)}, style ${fmt(idle.styleMs)} ms; ${f1(idle.layouts)} layouts/s).`
       : "";
     lines.push(
       `dashboard at ${int(lv.level)} queued (p50 of ${ls.length} loads): shown ${fmt(shown)} ms after navigation start. The snapshot request (${f1(snapKiB)} KiB) was done at ${fmt(snapEnd)} ms; building the page from it until the cards and the queue were in the DOM took ${fmt(ready - snapEnd)} ms more, and the first frame after that (style, layout, paint) ${fmt(shown - ready)} ms. CDP for the tab up to then: script ${fmt(p50(ls.map((l) => l.scriptMs)))} ms, layout ${fmt(p50(ls.map((l) => l.layoutMs)))} ms, style ${fmt(p50(ls.map((l) => l.styleMs)))} ms; longest task ${fmt(longest)} ms. ${int(p50(ls.map((l) => l.rows)))} queue rows in the DOM for ${int(lv.level)} queued (${int(p50(ls.map((l) => l.nodes)))} elements, ${f1(mb(p50(ls.map((l) => l.heapUsed))))} MB JS heap, ${gcText(ls)} MB after a forced GC).${idleNote}`,

@@ -179,16 +179,52 @@ export async function moveQueueItem(
   const rows = await orderedQueue(tx);
   const from = rows.findIndex((r) => r.id === id);
   if (from < 0) throw new NotFoundError("queue item", id);
-  const ids = rows.map((r) => r.id);
-  ids.splice(from, 1);
-  ids.splice(Math.max(0, Math.min(ids.length, position - 1)), 0, id);
-  for (const r of reorderPriorities(rows, ids)) {
-    await tx
-      .update(workerQueue)
-      .set({ priority: r.priority, addedAt: r.addedAt })
-      .where(eq(workerQueue.id, r.id));
+  const moved = rows[from] as QueueItem;
+  const rest = rows.filter((r) => r.id !== id);
+  const to = Math.max(0, Math.min(rest.length, position - 1));
+  if (to === from) return { item: await itemView(tx, id), events: [] };
+  const placed = placeBetween(moved, rest[to - 1] ?? null, rest[to] ?? null);
+  if (placed) {
+    // one row changes: the moved item takes values that sort it between its new neighbours
+    await tx.update(workerQueue).set(placed).where(eq(workerQueue.id, id));
+  } else {
+    const ids = rest.map((r) => r.id);
+    ids.splice(to, 0, id);
+    for (const r of reorderPriorities(rows, ids)) {
+      await tx
+        .update(workerQueue)
+        .set({ priority: r.priority, addedAt: r.addedAt })
+        .where(eq(workerQueue.id, r.id));
+    }
   }
   return { item: await itemView(tx, id), events: [await queueUpdated(tx)] };
+}
+
+/**
+ * Priority and time added that put `item` right after `before` and right before `after` in
+ * queue order (priority high → low, then added first), changing its priority only as far as
+ * its neighbours require; null when no such values exist (equal neighbours with no room).
+ */
+function placeBetween(
+  item: QueueItem,
+  before: QueueItem | null,
+  after: QueueItem | null,
+): { priority: number; addedAt: number } | null {
+  if (!before && !after) return { priority: item.priority, addedAt: item.addedAt };
+  if (!before && after) return { priority: after.priority, addedAt: after.addedAt - 1 };
+  if (before && !after) return { priority: before.priority, addedAt: before.addedAt + 1 };
+  if (!before || !after) return null;
+  if (before.priority === after.priority) {
+    if (after.addedAt - before.addedAt < 2) return null;
+    return {
+      priority: before.priority,
+      addedAt: Math.floor((before.addedAt + after.addedAt) / 2),
+    };
+  }
+  const priority = Math.min(Math.max(item.priority, after.priority), before.priority);
+  if (priority === before.priority) return { priority, addedAt: before.addedAt + 1 };
+  if (priority === after.priority) return { priority, addedAt: after.addedAt - 1 };
+  return { priority, addedAt: item.addedAt };
 }
 
 /**
