@@ -36,7 +36,13 @@ export function WorkersPage(): JSX.Element {
           </h1>
           <p class="mt-1 flex flex-wrap items-center gap-x-3 font-mono text-xs text-zinc-500">
             <span data-testid="queue-count">
-              Queue: {plural(store.state.queue.length, "spec", "specs")} waiting
+              Queue:{" "}
+              {plural(
+                Math.max(store.state.queueTotal ?? 0, store.state.queue.length),
+                "spec",
+                "specs",
+              )}{" "}
+              waiting
             </span>
             <ConnectionState state={store.state.connection} />
           </p>
