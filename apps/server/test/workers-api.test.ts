@@ -156,6 +156,31 @@ describe("workers API", () => {
     ).json.queue;
     expect(queue.map((q) => q.specId)).toEqual([d, c]);
     expect(queue[0]?.waitReason).toBe("no_slot");
+
+    // a page of the queue with the total; a move to a position; bad input refused
+    type QueuePage = {
+      queue: Array<{ id: string; specId: string; position: number }>;
+      total: number;
+    };
+    const page = await api<QueuePage>(s.url, "GET", "/api/queue?limit=1&offset=1");
+    expect(page.json).toMatchObject({ total: 2, queue: [{ specId: c, position: 2 }] });
+    const cId = page.json.queue[0]?.id as string;
+    const moved = await api<{ specId: string; position: number }>(
+      s.url,
+      "POST",
+      `/api/queue/${cId}/move`,
+      { position: 1 },
+    );
+    expect(moved.json).toMatchObject({ specId: c, position: 1 });
+    const reordered = await api<QueuePage>(s.url, "GET", "/api/queue");
+    expect(reordered.json.queue.map((q) => q.specId)).toEqual([c, d]);
+    expect((await api(s.url, "POST", `/api/queue/${cId}/move`, { position: 0 })).status).toBe(400);
+    expect(
+      (await api(s.url, "POST", `/api/queue/${cId}/move`, { position: 1, at: "top" })).status,
+    ).toBe(400);
+    expect((await api(s.url, "GET", "/api/queue?limit=0")).status).toBe(400);
+    expect((await api(s.url, "POST", "/api/queue/nope/move", { position: 1 })).status).toBe(404);
+    await api(s.url, "POST", `/api/queue/${cId}/move`, { position: 2 }); // back: d, c
     const list = await workers(s.url);
     expect(list.activeCount).toBe(2);
     expect(list.maxWorkers).toBe(2);
