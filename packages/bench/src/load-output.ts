@@ -2,6 +2,7 @@
 // /proc/stat, percentiles, and the splice of the load block into BENCHMARKS.md.
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { percentile } from "@glm-workers/core/bench";
 import { LOAD_END, LOAD_START, type Report } from "./report.ts";
 
 export interface ServerMetrics {
@@ -45,12 +46,8 @@ export function cpuPressureUs(): number | null {
   }
 }
 
-/** Nearest-rank percentile of unsorted samples (0 when empty). */
-export function pct(samples: readonly number[], q: number): number {
-  if (samples.length === 0) return 0;
-  const sorted = [...samples].sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1))] ?? 0;
-}
+/** Nearest-rank percentile (the benchmarks' one definition). */
+export const pct = percentile;
 
 export const f0 = (n: number) => n.toFixed(0);
 export const f1 = (n: number) => n.toFixed(1);

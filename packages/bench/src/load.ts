@@ -59,8 +59,7 @@ interface Reading {
 const started = new Date();
 progress("starting the compiled server…");
 const server = await startServerProcess({
-  // info: the "listening on" line the harness waits for is logged at that level
-  env: { MAX_WORKERS: String(RUNS), SIMULATED_CHUNK_MS: String(CHUNK_MS), LOG_LEVEL: "info" },
+  env: { MAX_WORKERS: String(RUNS), SIMULATED_CHUNK_MS: String(CHUNK_MS) },
 });
 const read = async (): Promise<Reading> => ({
   metrics: await server.api<ServerMetrics>("/api/metrics"),

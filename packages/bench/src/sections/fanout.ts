@@ -7,6 +7,7 @@ import { readFileSync, writeFileSync } from "node:fs";
 import { request as httpRequest } from "node:http";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { percentile } from "@glm-workers/core/bench";
 import { type BenchContext, sleep } from "../context.ts";
 import { cpuSeconds } from "../proc.ts";
 import { REPO_ROOT, type ServerProcess, startServerProcess } from "../server-process.ts";
@@ -262,8 +263,6 @@ async function runPhase(
     env: {
       MAX_WORKERS: String(MAX_WORKERS),
       SIMULATED_CHUNK_MS: String(CHUNK_MS),
-      // startServerProcess waits for the "listening on" line, which is logged at info
-      LOG_LEVEL: "info",
     },
   });
   const children: ChildProcess[] = [];
@@ -582,10 +581,12 @@ function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
 
 /** Nearest-rank percentiles (ms, as measured: whole milliseconds). */
 function summary(samples: readonly number[]): { n: number; p50: number; p99: number; max: number } {
-  const sorted = [...samples].sort((a, b) => a - b);
-  const at = (q: number) =>
-    sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1))] ?? 0;
-  return { n: sorted.length, p50: at(0.5), p99: at(0.99), max: sorted.at(-1) ?? 0 };
+  return {
+    n: samples.length,
+    p50: percentile(samples, 0.5),
+    p99: percentile(samples, 0.99),
+    max: percentile(samples, 1),
+  };
 }
 
 function tallyStatuses(statuses: string[]): string {

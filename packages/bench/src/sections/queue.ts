@@ -987,7 +987,6 @@ export default async function queue(ctx: BenchContext): Promise<void> {
   const server = await startServerProcess({
     dir,
     env: {
-      LOG_LEVEL: "info", // the "listening on" line is an info line
       MAX_WORKERS: String(sizes.running),
       SIMULATED_CHUNK_MS: "3600000",
     },

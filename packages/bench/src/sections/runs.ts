@@ -5,6 +5,7 @@ import { execFileSync } from "node:child_process";
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { descendants, processState } from "@glm-workers/core";
+import { percentile } from "@glm-workers/core/bench";
 import {
   type FakeGlm,
   type FakeGlmContext,
@@ -14,15 +15,12 @@ import {
 import { sleep } from "../context.ts";
 import { type ServerProcess, startServerProcess } from "../server-process.ts";
 
-/**
- * startServerProcess with LOG_LEVEL=info: the server announces its URL with an info line
- * ("listening on …"), which the contract's default LOG_LEVEL=warn would hide.
- */
+/** The compiled server with these variables (and node flags). */
 export function startServer(
   env: Record<string, string> = {},
   nodeArgs: string[] = [],
 ): Promise<ServerProcess> {
-  return startServerProcess({ env: { LOG_LEVEL: "info", ...env }, nodeArgs });
+  return startServerProcess({ env, nodeArgs });
 }
 
 export interface WorkerRow {
@@ -219,10 +217,8 @@ export async function startOpencodeServer(
   };
 }
 
-export const median = (xs: readonly number[]) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length === 0 ? 0 : (s[Math.floor((s.length - 1) / 2)] ?? 0);
-};
+/** The lower median (nearest rank at 0.5). */
+export const median = (xs: readonly number[]) => percentile(xs, 0.5);
 
 /**
  * Counts finished runs from the server's SSE feed (`worker_completed|failed|stopped`): one
